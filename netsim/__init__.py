@@ -1,0 +1,15 @@
+"""netsim: how community groups and cooperatives form alliance networks.
+
+An agent-based model (Mesa) of an action-research programme of exchange forums,
+follow-up visits and lessons-learned reviews, calibrated to a field study of 54 groups in
+6 districts of Kalasin province, Thailand.
+"""
+
+from netsim.model import NetworkModel
+from netsim.population import read_groups
+from netsim.scenario import Scenario, ScenarioError, load_scenario, parameters
+
+__all__ = ["NetworkModel", "Scenario", "ScenarioError", "__version__", "load_scenario",
+           "parameters", "read_groups"]
+
+__version__ = "0.1.0"

@@ -1,0 +1,198 @@
+"""``NetworkModel``: the monthly schedule of forums, follow-up and reviews.
+
+One ``step()`` is one month, in the order of ``docs/odd.md``: (1) recruitment waves,
+(2) exchange forums, (3) follow-up visits, (4) self-organised interaction, (5) lessons-
+learned reviews, (6) network emergence, then the month's outputs are measured, then
+(7) unused ties decay. Recruitment at month 0 happens when the model is built, and
+month 0 is measured then, so ``months = 0`` gives the starting state.
+
+Example:
+    >>> from netsim import NetworkModel, load_scenario
+    >>> model = NetworkModel.from_scenario(load_scenario("scenarios/baseline.toml"), rng=1)
+    >>> model.run_model()
+    >>> model.monthly_table().iloc[-1]["participants"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from netsim.agents import Facilitator, Group
+from netsim.measures import OUTPUTS, monthly_outputs
+from netsim.networks import Networks
+from netsim.population import CAPACITIES, Groups, features, read_groups, synthetic_groups
+from netsim.processes import decay, emergence, followup, forum, interaction, recruitment, review
+from netsim.scenario import Parameters, Scenario, ScenarioError, iter_keywords, load_scenario
+from netsim.state import GroupState, initial_state
+
+__all__ = ["GROUP_OUTPUTS", "NetworkModel"]
+
+#: Per-group outputs (the per-group table's columns besides ``month``).
+GROUP_OUTPUTS: tuple[str, ...] = (
+    "group_id", "district", "kind", "registered", "origin", "participating", "degree",
+    "network_id", "network_type", *CAPACITIES, "top_goal", "inspiration", "trust",
+    "plan_quality",
+)
+
+
+def _report(model: NetworkModel, name: str) -> Any:
+    return model.outputs[name]
+
+
+def _group_report(group: Group, name: str) -> Any:
+    if name in CAPACITIES:
+        return float(group.model.state.capacities[group.row, CAPACITIES.index(name)])
+    return getattr(group, name)
+
+
+@lru_cache(maxsize=8)
+def _read_groups_cached(path: str, mtime_ns: int, size: int) -> Groups:
+    return read_groups(path)
+
+
+def _load_groups(path: Path) -> Groups:
+    if path.is_file():
+        st = path.stat()
+        return _read_groups_cached(str(path), st.st_mtime_ns, st.st_size)
+    return read_groups(path)  # raises the clear message
+
+
+class NetworkModel(mesa.Model):
+    """Community groups forming alliance networks under an action-research programme.
+
+    Args:
+        scenario: A :class:`~netsim.scenario.Scenario`, or the path of a scenario
+            file; ``None`` uses the schema's defaults.
+        groups: The groups (a :class:`~netsim.population.Groups`, a table, or a CSV
+            path) instead of the scenario's ``population.groups_file``.
+        rng: Seed or generator; the only source of randomness.
+        **parameters: Parameter overrides by keyword: the scenario's dotted keys with
+            ``_`` for ``.``, e.g. ``forum_interval=2`` (what ``mesa.batch_run`` and
+            ``SolaraViz`` pass).
+
+    Attributes:
+        params: Every parameter's value.
+        scenario_name: Name of the scenario.
+        state: The array state (``netsim/state.py``).
+        month: Months simulated so far.
+        networks: This month's networks (``netsim/networks.py``).
+        outputs: This month's model-level outputs.
+        datacollector: Mesa ``DataCollector`` of the monthly model outputs.
+        group_collector: Mesa ``DataCollector`` of the per-group outputs, collected at
+            month 0 and at the last month (every month with ``collect_groups_every``).
+        facilitator: The research team.
+    """
+
+    def __init__(self, *, scenario: Scenario | str | Path | None = None,
+                 groups: Groups | pd.DataFrame | str | Path | None = None,
+                 rng: Any = None, collect_groups_every: int = 0, **parameters: Any) -> None:
+        super().__init__(rng=rng)
+        if scenario is None:
+            scenario = Scenario("default", "The schema's default parameters.", Parameters(),
+                                root=Path(__file__).resolve().parent.parent)
+        elif not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario)
+        scenario = scenario.with_overrides(dict(iter_keywords(parameters)), source="parameters")
+        self.params: Parameters = scenario.params
+        self.scenario_name = scenario.name
+        self.collect_groups_every = collect_groups_every
+        table = self._groups_table(scenario, groups)
+        self.state: GroupState = initial_state(
+            features(table), rng=self.rng,
+            prior_tie_strength=self.params.population.prior_tie_strength)
+        self.groups = [Group(self, row) for row in range(self.state.n)]
+        self.facilitator = Facilitator(self)
+        self.month = 0
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: partial(_report, name=name) for name in OUTPUTS})
+        self.group_collector = mesa.DataCollector(
+            agenttype_reporters={Group: {name: partial(_group_report, name=name)
+                                         for name in GROUP_OUTPUTS}})
+        recruitment.recruit(self.state, self.params.recruitment, self.rng, month=0)
+        self._measure()
+        self.running = self.params.run.months > 0
+
+    def _groups_table(self, scenario: Scenario, groups: Any) -> pd.DataFrame:
+        pop = self.params.population
+        if isinstance(groups, Groups):
+            table, source = groups.table, groups.source
+        elif isinstance(groups, pd.DataFrame):
+            from netsim.population import validate_groups
+            table, source = validate_groups(groups, source="groups table"), "groups table"
+        elif groups is not None:
+            loaded = _load_groups(Path(groups))
+            table, source = loaded.table, loaded.source
+        elif pop.synthetic_groups > 0:
+            table = synthetic_groups(pop.synthetic_groups, pop.synthetic_districts, rng=self.rng)
+            source = "synthetic"
+        else:
+            loaded = _load_groups(scenario.resolve(pop.groups_file))
+            table, source = loaded.table, loaded.source
+        rec = self.params.recruitment
+        if rec.enabled and rec.districts:
+            known = set(table["district"])
+            unknown = [d for d in rec.districts if d not in known]
+            if unknown:
+                raise ScenarioError(
+                    f"{scenario.path or scenario.name}: key 'recruitment.districts': "
+                    f"{', '.join(map(repr, unknown))} not in {source}; districts there: "
+                    f"{', '.join(sorted(known)[:30])}{' ...' if len(known) > 30 else ''} "
+                    "(or set recruitment.districts=[] to invite every district)")
+            table = table[table["district"].isin(rec.districts)]
+        return table.reset_index(drop=True)
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario | str | Path, *, rng: Any = None,
+                      groups: Groups | pd.DataFrame | str | Path | None = None,
+                      **kwargs: Any) -> NetworkModel:
+        """Build the model of a scenario (an object or a file path)."""
+        return cls(scenario=scenario, groups=groups, rng=rng, **kwargs)
+
+    def step(self) -> None:
+        """Advance one month."""
+        self.month += 1
+        m, p, s, rng = self.month, self.params, self.state, self.rng
+        if recruitment.is_wave_month(p.recruitment, m):
+            recruitment.recruit(s, p.recruitment, rng, m)
+        if forum.is_forum_month(p.forum, m):
+            forum.hold_forums(s, p.forum, rng, m)
+        if followup.is_followup_month(p.followup, m):
+            self.facilitator.visited = followup.follow_up(s, p.followup, p.forum.candidates, rng, m)
+        interaction.interact(s, p.interaction, rng, m)
+        if review.is_review_month(p.review, m):
+            review.hold_review(s, p.review, rng)
+        self._measure()
+        decay.decay_ties(s.ties, p.decay, m)
+        if m >= p.run.months:
+            self.running = False
+
+    def _measure(self) -> None:
+        self.networks: Networks = emergence.find_networks(self.state, self.params.emergence, self.month)
+        self.outputs = monthly_outputs(self.state, self.networks,
+                                       min_districts=self.params.emergence.marketing_min_districts)
+        self.datacollector.collect(self)
+        every = self.collect_groups_every
+        last = self.month >= self.params.run.months
+        if self.month == 0 or last or (every and self.month % every == 0):
+            self.group_collector.collect(self)
+
+    def monthly_table(self) -> pd.DataFrame:
+        """The monthly model outputs, one row a month (month 0 is the starting state)."""
+        df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        df.insert(0, "month", np.arange(len(df)))
+        return df
+
+    def group_table(self, *, every_month: bool = False) -> pd.DataFrame:
+        """The per-group outputs of the last collected month (or of every collection)."""
+        df = self.group_collector.get_agenttype_vars_dataframe(Group).reset_index()
+        df = df.rename(columns={"Step": "month", "time": "month"}).drop(columns=["AgentID"], errors="ignore")
+        df["month"] = df["month"].astype(int)
+        if not every_month:
+            df = df[df["month"] == df["month"].max()]
+        return df.reset_index(drop=True)

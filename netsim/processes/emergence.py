@@ -1,0 +1,41 @@
+"""Network forum emergence: find this month's networks and classify them.
+
+The networks are the clusters of participants' ties at least ``tie_threshold`` strong
+(see ``netsim/networks.py`` for the classifier: loose, structured, structured with a
+shared ideology, and the cross-district marketing network). Each group's network and
+type are written to the state, so the UI, the per-group table and next month's processes
+see them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from netsim.networks import Networks, classify
+from netsim.population import CAPACITIES
+from netsim.scenario import EmergenceParams
+from netsim.state import GroupState
+
+__all__ = ["network_ties", "find_networks"]
+
+_LEADERSHIP = CAPACITIES.index("leadership")
+
+
+def network_ties(state: GroupState, p: EmergenceParams) -> np.ndarray:
+    """Indices of the ties that count for networks: between participants, strong enough."""
+    t = state.ties
+    return np.flatnonzero(state.participating[t.a] & state.participating[t.b]
+                          & (t.strength >= p.tie_threshold))
+
+
+def find_networks(state: GroupState, p: EmergenceParams, month: int) -> Networks:
+    """Classify this month's networks and record each group's network and type."""
+    t = state.ties
+    idx = network_ties(state, p)
+    nets = classify(state.n, t.a[idx], t.b[idx], t.last_activity[idx],
+                    district=state.district, leadership=state.capacities[:, _LEADERSHIP],
+                    goals=state.goals, values=state.values, month=month, p=p)
+    state.network_id[:] = nets.label
+    state.network_type[:] = np.where(nets.label >= 0, nets.type[np.maximum(nets.label, 0)], 0) \
+        if len(nets.type) else 0
+    return nets

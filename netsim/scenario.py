@@ -1,0 +1,597 @@
+"""The scenario schema: every parameter declared once, then load, inherit, override, validate.
+
+A scenario file is TOML::
+
+    name = "forums_only"
+    question = "Do exchange forums alone build structured networks?"
+    base = "baseline"          # optional: inherit every value, override a few
+
+    [followup]
+    visits_per_month = 0
+
+Each parameter is declared here once, with its default, allowed range, unit and help
+text (:func:`param`). Everything else that lists parameters (``--set`` keys, the
+``NetworkModel`` keyword arguments, sensitivity bounds, calibration priors, the table in
+``docs/odd.md``) is derived from :func:`parameters`, never written again by hand.
+
+Bad input raises :class:`ScenarioError`, whose message names the file, the key and what
+is allowed; the CLI prints it and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import pydantic
+from annotated_types import Ge, Le
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "FollowupPolicy",
+    "ForumScope",
+    "ForumTopic",
+    "ParamSpec",
+    "Parameters",
+    "Scenario",
+    "ScenarioError",
+    "apply_overrides",
+    "load_scenario",
+    "parameters",
+    "parse_assignment",
+]
+
+ForumScope = Literal["district", "province"]
+ForumTopic = Literal["general", "marketing", "ideology"]
+FollowupPolicy = Literal["random", "weakest", "least_trusted", "bridge"]
+
+
+class ScenarioError(ValueError):
+    """A scenario or groups file that cannot be used; the message says where and why."""
+
+
+def param(default: Any, *, low: float | None = None, high: float | None = None,
+          unit: str = "", help: str) -> Any:  # noqa: A002 - the schema's own word
+    """Declare one parameter: its default, closed range ``[low, high]``, unit and help."""
+    return Field(default, ge=low, le=high, description=help,
+                 json_schema_extra={"unit": unit})
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class RunParams(_Section):
+    """How long a run lasts."""
+
+    months: int = param(36, low=0, high=600, unit="months",
+                        help="Months simulated after recruitment (one step is one month).")
+
+
+class PopulationParams(_Section):
+    """Where the groups come from."""
+
+    groups_file: str = param(
+        "calibration/population.csv", unit="path",
+        help="Groups file (CSV, columns in calibration/README.md); a relative path is "
+             "read from the project folder, or from the scenario's folder if it is there.")
+    synthetic_groups: int = param(
+        0, low=0, high=2_000_000, unit="groups",
+        help="If above 0, ignore groups_file and draw this many synthetic groups with the "
+             "province's mix of kinds (used for the national-scale runs).")
+    synthetic_districts: int = param(
+        18, low=1, high=10_000, unit="districts",
+        help="Districts the synthetic groups are spread over.")
+    prior_tie_strength: float = param(
+        0.5, low=0.05, high=1.0, unit="strength",
+        help="Strength of the ties that predate the project (member group to its "
+             "cooperative, pre-existing networks).")
+
+
+class RecruitmentParams(_Section):
+    """Month 0: who is invited and who joins (recruitment.py)."""
+
+    enabled: bool = param(
+        True, help="Invite the groups of the target districts, each joining with a "
+                   "probability; if false, every group in the groups file takes part.")
+    districts: tuple[str, ...] = param(
+        (), unit="district names",
+        help="Target districts whose groups are invited; empty means every district.")
+    base_logit: float = param(
+        0.0, low=-6.0, high=6.0, unit="log-odds",
+        help="Log-odds of joining for an agency-initiated group of average capacity "
+             "with no backing agency.")
+    self_initiated_effect: float = param(
+        0.4, low=-3.0, high=3.0, unit="log-odds",
+        help="Added log-odds for a self-initiated group.")
+    support_effect: float = param(
+        0.3, low=-3.0, high=3.0, unit="log-odds per agency",
+        help="Added log-odds for each agency backing the group.")
+    capacity_effect: float = param(
+        2.0, low=-6.0, high=6.0, unit="log-odds per unit",
+        help="Added log-odds per unit of mean capacity above 0.5.")
+    waves: int = param(0, low=0, high=12, unit="waves",
+                       help="Later invitation waves for groups that did not join.")
+    wave_interval: int = param(6, low=1, high=36, unit="months",
+                               help="Months between invitation waves.")
+
+
+class ForumParams(_Section):
+    """Exchange forums (forum.py)."""
+
+    interval: int = param(4, low=0, high=36, unit="months",
+                          help="Months between forums; 0 holds none.")
+    start_month: int = param(1, low=1, high=600, unit="month",
+                             help="Month of the first forum.")
+    end_month: int = param(0, low=0, high=600, unit="month",
+                           help="Last month a forum may be held; 0 means no end.")
+    scope: ForumScope = param(
+        "district", help="'district': one forum per district; 'province': one forum for all.")
+    topic: ForumTopic = param(
+        "general",
+        help="'general': external cases and leaders' testimony (inspiration); "
+             "'marketing': joint marketing across districts; 'ideology': shared values.")
+    attendance_base: float = param(0.5, low=0.0, high=1.0, unit="probability",
+                                   help="Chance a participant with no inspiration or trust attends.")
+    attendance_inspiration: float = param(0.3, low=0.0, high=1.0, unit="probability per unit",
+                                          help="Added chance of attending per unit of inspiration.")
+    attendance_trust: float = param(0.2, low=0.0, high=1.0, unit="probability per unit",
+                                    help="Added chance of attending per unit of trust in the team.")
+    candidates: int = param(8, low=1, high=100, unit="groups",
+                            help="Others an attendee sizes up at a forum.")
+    meetings: int = param(2, low=0, high=20, unit="groups",
+                          help="Of those, how many it talks with at length (a tie forms or strengthens).")
+    homophily_district: float = param(1.0, low=0.0, high=5.0, unit="log-weight",
+                                      help="Preference for meeting a group of the same district.")
+    homophily_kind: float = param(0.5, low=0.0, high=5.0, unit="log-weight",
+                                  help="Preference for meeting a group of the same kind.")
+    complementarity: float = param(2.0, low=0.0, high=10.0, unit="log-weight per unit",
+                                   help="Preference for a group strong where one is weak.")
+    tie_gain: float = param(0.3, low=0.0, high=1.0, unit="strength",
+                            help="Strength a meeting adds to a tie (a share of what is missing to 1).")
+    inspiration_gain: float = param(0.35, low=0.0, high=1.0, unit="share",
+                                    help="Share of the gap to full inspiration closed by attending.")
+    trust_gain: float = param(0.05, low=0.0, high=1.0, unit="share",
+                              help="Share of the gap to full trust in the team closed by attending.")
+    topic_pull: float = param(0.3, low=0.0, high=1.0, unit="share",
+                              help="How far a marketing or ideology forum moves goals or values "
+                                   "towards its topic or towards the partners met.")
+
+
+class FollowupParams(_Section):
+    """Follow-up visits by the research team (followup.py)."""
+
+    visits_per_month: int = param(5, low=0, high=100_000, unit="visits",
+                                  help="Visits the team can make in a month.")
+    start_month: int = param(3, low=1, high=600, unit="month", help="First month of follow-up.")
+    end_month: int = param(0, low=0, high=600, unit="month",
+                           help="Last month of follow-up; 0 means no end.")
+    policy: FollowupPolicy = param(
+        "random", help="Whom to visit first: random, weakest (lowest mean capacity), "
+                       "least_trusted, or bridge (fewest ties to other districts).")
+    ease_with_trust: float = param(0.5, low=0.0, high=3.0, unit="share per unit",
+                                   help="Extra visits per unit of mean trust: support gets easier "
+                                        "as relations improve.")
+    trust_gain: float = param(0.25, low=0.0, high=1.0, unit="share",
+                              help="Share of the gap to full trust closed by a visit.")
+    capacity_gain: float = param(0.1, low=0.0, high=1.0, unit="share",
+                                 help="Share of the gap to 1 closed in the visited group's weakest capacity.")
+    introduction_prob: float = param(0.25, low=0.0, high=1.0, unit="probability",
+                                     help="Chance a visit introduces the group to a complementary "
+                                          "group in another district.")
+    introduction_gain: float = param(0.5, low=0.0, high=1.0, unit="strength",
+                                     help="Strength of the tie an introduction makes.")
+
+
+class InteractionParams(_Section):
+    """Self-organised joint activity and triadic closure (interaction.py)."""
+
+    activity_rate: float = param(0.3, low=0.0, high=1.0, unit="probability",
+                                 help="Monthly chance of joint activity along a full-strength "
+                                      "tie between groups whose goals agree fully.")
+    goal_weight: float = param(0.7, low=0.0, high=1.0, unit="share",
+                               help="How much goal agreement governs joint activity "
+                                    "(0: not at all, 1: entirely).")
+    activity_gain: float = param(0.15, low=0.0, high=1.0, unit="share",
+                                 help="Share of the gap to full strength a joint activity closes.")
+    closure_rate: float = param(0.03, low=0.0, high=1.0, unit="probability",
+                                help="Monthly chance that a fully inspired group ties to a "
+                                     "friend of a friend (scaled by its inspiration).")
+    closure_gain: float = param(0.25, low=0.0, high=1.0, unit="strength",
+                                help="Strength of a tie made by triadic closure.")
+    inspiration_decay: float = param(0.03, low=0.0, high=1.0, unit="share per month",
+                                     help="Share of inspiration lost each month.")
+
+
+class ReviewParams(_Section):
+    """Lessons-learned reviews (review.py)."""
+
+    interval: int = param(6, low=0, high=36, unit="months",
+                          help="Months between reviews; 0 holds none.")
+    start_month: int = param(6, low=1, high=600, unit="month", help="Month of the first review.")
+    revise_prob: float = param(0.8, low=0.0, high=1.0, unit="probability",
+                               help="Chance a fully inspired participant revises its plan at a "
+                                    "review (half of that with no inspiration).")
+    plan_gain: float = param(0.3, low=0.0, high=1.0, unit="share",
+                             help="Share of the gap to a perfect plan closed by a revision.")
+    goal_convergence: float = param(0.3, low=0.0, high=1.0, unit="share",
+                                    help="Weight on tie-weighted neighbours' goals at a review (DeGroot).")
+    value_convergence: float = param(0.03, low=0.0, high=1.0, unit="share",
+                                     help="Weight on neighbours' values at a review: values move slowly.")
+
+
+class EmergenceParams(_Section):
+    """Networks and their classification (emergence.py, networks.py)."""
+
+    tie_threshold: float = param(0.5, low=0.0, high=1.0, unit="strength",
+                                 help="Weakest tie that links two groups into one network.")
+    min_size: int = param(3, low=2, high=1000, unit="groups", help="Smallest network.")
+    goal_agreement: float = param(0.6, low=0.0, high=1.0, unit="share",
+                                  help="Share of members sharing the top goal for it to be agreed.")
+    coordinator_leadership: float = param(0.6, low=0.0, high=1.0, unit="capacity",
+                                          help="Leadership a coordinating group needs.")
+    coordinator_centrality: float = param(0.4, low=0.0, high=1.0, unit="share",
+                                          help="Share of the other members a coordinator is tied to.")
+    activity_window: int = param(3, low=1, high=36, unit="months",
+                                 help="Joint activity counts as regular if within this many months.")
+    activity_share: float = param(0.5, low=0.0, high=1.0, unit="share",
+                                  help="Share of a network's ties with recent joint activity "
+                                       "for the activity to count as regular.")
+    ideology_threshold: float = param(0.9, low=0.0, high=1.0, unit="alignment",
+                                      help="Value alignment a structured network needs for a "
+                                           "shared ideology.")
+    marketing_min_districts: int = param(3, low=2, high=1000, unit="districts",
+                                         help="Districts a marketing network must span to count "
+                                              "as cross-district.")
+
+
+class DecayParams(_Section):
+    """Decay of unused ties (decay.py)."""
+
+    rate: float = param(0.1, low=0.0, high=1.0, unit="share per month",
+                        help="Share of strength an unused tie loses each month.")
+    floor: float = param(0.05, low=0.0, high=1.0, unit="strength",
+                         help="A tie weaker than this vanishes.")
+
+
+class Parameters(_Section):
+    """Every parameter of the model, by section."""
+
+    run: RunParams = RunParams()
+    population: PopulationParams = PopulationParams()
+    recruitment: RecruitmentParams = RecruitmentParams()
+    forum: ForumParams = ForumParams()
+    followup: FollowupParams = FollowupParams()
+    interaction: InteractionParams = InteractionParams()
+    review: ReviewParams = ReviewParams()
+    emergence: EmergenceParams = EmergenceParams()
+    decay: DecayParams = DecayParams()
+
+    def get(self, key: str) -> Any:
+        """Return the value of a dotted key such as ``"forum.interval"``."""
+        section, name = _split_key(key)
+        return getattr(getattr(self, section), name)
+
+    def flat(self) -> dict[str, Any]:
+        """Every parameter as ``{dotted key: value}``."""
+        return {spec.key: self.get(spec.key) for spec in parameters()}
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """What the schema declares of one parameter.
+
+    Attributes:
+        key: Dotted key, ``section.name``.
+        kind: ``"int"``, ``"float"``, ``"bool"``, ``"choice"``, ``"text"`` or ``"list"``.
+        default: Default value.
+        low: Smallest allowed value (numbers only).
+        high: Largest allowed value (numbers only).
+        choices: Allowed values (choices only).
+        unit: Unit, in words.
+        help: What the parameter means.
+    """
+
+    key: str
+    kind: str
+    default: Any
+    low: float | None
+    high: float | None
+    choices: tuple[str, ...]
+    unit: str
+    help: str
+
+    @property
+    def keyword(self) -> str:
+        """The ``NetworkModel`` keyword for this parameter, e.g. ``forum_interval``."""
+        return self.key.replace(".", "_")
+
+    def allowed(self) -> str:
+        """Say in words what values are allowed."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "text":
+            return "a text"
+        if self.kind == "list":
+            return "a list of texts"
+        noun = "an integer" if self.kind == "int" else "a number"
+        return f"{noun} from {_num(self.low)} to {_num(self.high)}"
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return "any"
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _kind_of(annotation: Any) -> tuple[str, tuple[str, ...]]:
+    if annotation is bool:
+        return "bool", ()
+    if annotation is int:
+        return "int", ()
+    if annotation is float:
+        return "float", ()
+    if annotation is str:
+        return "text", ()
+    args = get_args(annotation)
+    if args and all(isinstance(a, str) for a in args):
+        return "choice", tuple(args)
+    return "list", ()
+
+
+def _section_models() -> dict[str, type[_Section]]:
+    return {name: f.annotation for name, f in Parameters.model_fields.items()}
+
+
+_SPECS: tuple[ParamSpec, ...] | None = None
+
+
+def parameters() -> tuple[ParamSpec, ...]:
+    """Every parameter the schema declares, in declaration order."""
+    global _SPECS
+    if _SPECS is None:
+        specs = []
+        for section, model in _section_models().items():
+            for name, f in model.model_fields.items():
+                kind, choices = _kind_of(f.annotation)
+                low = next((m.ge for m in f.metadata if isinstance(m, Ge)), None)
+                high = next((m.le for m in f.metadata if isinstance(m, Le)), None)
+                extra = f.json_schema_extra or {}
+                specs.append(ParamSpec(
+                    key=f"{section}.{name}", kind=kind, default=f.default, low=low,
+                    high=high, choices=choices, unit=str(extra.get("unit", "")),
+                    help=f.description or ""))
+        _SPECS = tuple(specs)
+    return _SPECS
+
+
+def spec(key: str) -> ParamSpec:
+    """Return the :class:`ParamSpec` of a dotted key, or raise :class:`ScenarioError`."""
+    for s in parameters():
+        if s.key == key:
+            return s
+    raise ScenarioError(f"unknown parameter '{key}'; known parameters: "
+                        + ", ".join(s.key for s in parameters()))
+
+
+def _split_key(key: str) -> tuple[str, str]:
+    section, _, name = key.partition(".")
+    return section, name
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario.
+
+    Attributes:
+        name: Short name.
+        question: The question the scenario answers.
+        params: Every parameter's value.
+        path: The file it came from, if any.
+        sha256: Hash of the file and of every file it inherits from.
+        root: Folder that relative data paths are read from.
+    """
+
+    name: str
+    question: str
+    params: Parameters
+    path: Path | None = None
+    sha256: str = ""
+    root: Path = field(default_factory=Path.cwd)
+
+    def with_overrides(self, overrides: Mapping[str, Any], *, source: str = "--set") -> Scenario:
+        """Return a copy with dotted-key values replaced and validated."""
+        if not overrides:
+            return self
+        params = apply_overrides(self.params, overrides, source=source)
+        return Scenario(self.name, self.question, params, self.path, self.sha256, self.root)
+
+    def resolve(self, relative: str) -> Path:
+        """Resolve a data path from the scenario: its own folder first, then the root."""
+        p = Path(relative)
+        if p.is_absolute():
+            return p
+        if self.path is not None and (self.path.parent / p).exists():
+            return self.path.parent / p
+        return self.root / p
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise ScenarioError(f"{path}: no such file")
+    if path.is_dir():
+        raise ScenarioError(f"{path}: is a folder; a scenario file (.toml) is needed")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ScenarioError(f"{path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+    if not text.strip():
+        raise ScenarioError(f"{path}: the file is empty; a scenario needs at least "
+                            "'name' and 'question'")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(f"{path}: TOML syntax error: {e}") from None
+
+
+_TOP_KEYS = {"name", "question", "base"}
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _find_project_root(start: Path) -> Path:
+    for d in (start, *start.parents):
+        if (d / "pyproject.toml").exists() or (d / "calibration").is_dir():
+            return d
+    return Path.cwd()
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, inherit and validate a scenario file.
+
+    Args:
+        path: The TOML file. ``base = "name"`` in it inherits from ``name.toml`` in the
+            same folder (or a relative path), recursively.
+
+    Returns:
+        The validated :class:`Scenario`.
+
+    Raises:
+        ScenarioError: The file or one it inherits from is missing, unreadable, not
+            TOML, or has an unknown key or a value out of range.
+    """
+    path = Path(path)
+    chain: list[Path] = []
+    tables: list[dict[str, Any]] = []
+    digest = hashlib.sha256()
+    current: Path | None = path
+    while current is not None:
+        resolved = current.resolve()
+        if resolved in chain:
+            raise ScenarioError(f"{path}: 'base' chain loops back to {current}")
+        chain.append(resolved)
+        data = _read_toml(current)
+        digest.update(current.read_bytes())
+        tables.append(data)
+        base = data.get("base")
+        if base is None:
+            current = None
+        elif not isinstance(base, str) or not base:
+            raise ScenarioError(f"{current}: key 'base': must be a scenario name or path (text)")
+        else:
+            candidate = current.parent / base
+            current = candidate if candidate.suffix == ".toml" else candidate.with_suffix(".toml")
+    merged: dict[str, Any] = {}
+    for data in reversed(tables):
+        body = {k: v for k, v in data.items() if k not in _TOP_KEYS}
+        merged = _merge(merged, body)
+    top = tables[0]
+    for key in ("name", "question"):
+        if key in top and not isinstance(top[key], str):
+            raise ScenarioError(f"{path}: key '{key}': must be a text")
+    if not str(top.get("question", "")).strip():
+        raise ScenarioError(f"{path}: key 'question' is missing: say in one line what "
+                            "question this scenario answers")
+    params = validate_parameters(merged, source=str(path))
+    return Scenario(name=str(top.get("name") or path.stem), question=str(top["question"]),
+                    params=params, path=path, sha256=digest.hexdigest(),
+                    root=_find_project_root(path.resolve().parent))
+
+
+def validate_parameters(data: Mapping[str, Any], *, source: str) -> Parameters:
+    """Validate a nested ``{section: {name: value}}`` mapping into :class:`Parameters`.
+
+    Raises:
+        ScenarioError: naming ``source``, the first bad key and what it allows.
+    """
+    sections = _section_models()
+    for section, body in data.items():
+        if section not in sections:
+            raise ScenarioError(f"{source}: unknown key '{section}'; allowed at the top: "
+                                + ", ".join(sorted(_TOP_KEYS | set(sections))))
+        if not isinstance(body, dict):
+            raise ScenarioError(f"{source}: key '{section}' must be a table ([{section}])")
+    try:
+        return Parameters.model_validate(_lists_to_tuples(data))
+    except pydantic.ValidationError as e:
+        raise ScenarioError(_explain(e, source)) from None
+
+
+def _lists_to_tuples(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {s: {k: tuple(v) if isinstance(v, list) else v for k, v in body.items()}
+            for s, body in data.items()}
+
+
+def _explain(error: pydantic.ValidationError, source: str) -> str:
+    first = error.errors()[0]
+    loc = [str(p) for p in first["loc"]]
+    key = ".".join(loc[:2])
+    got = first.get("input")
+    if first["type"] == "extra_forbidden":
+        section = loc[0]
+        names = ", ".join(_section_models()[section].model_fields) if section in _section_models() else ""
+        return f"{source}: unknown key '{key}'; allowed in [{section}]: {names}"
+    try:
+        s = spec(key)
+    except ScenarioError:
+        return f"{source}: key '{key}': {first['msg']}"
+    if s.kind == "list":
+        return f"{source}: key '{key}': must be {s.allowed()} (got {got!r})"
+    return f"{source}: key '{key}': must be {s.allowed()} (got {got!r})"
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """Parse ``KEY=VALUE`` from the command line; VALUE is read as a TOML value.
+
+    A bare word that is not TOML (``province``) is taken as text.
+    """
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ScenarioError(f"--set {text!r}: expected KEY=VALUE, such as forum.interval=2")
+    spec(key)  # unknown keys fail here, with the list of known ones
+    try:
+        parsed = tomllib.loads(f"v = {value.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value.strip()
+    return key, parsed
+
+
+def apply_overrides(params: Parameters, overrides: Mapping[str, Any], *,
+                    source: str = "--set") -> Parameters:
+    """Return ``params`` with dotted-key values replaced, validated as a whole."""
+    data = params.model_dump()
+    for key, value in overrides.items():
+        spec(key)
+        section, name = _split_key(key)
+        data[section][name] = value
+    return validate_parameters(data, source=source)
+
+
+def iter_keywords(kwargs: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    """Map ``NetworkModel`` keywords (``forum_interval``) to dotted keys."""
+    by_keyword = {s.keyword: s.key for s in parameters()}
+    for kw, value in kwargs.items():
+        if kw not in by_keyword:
+            raise TypeError(f"unknown parameter {kw!r}; parameters are the scenario keys "
+                            "with '.' as '_', e.g. forum_interval")
+        yield by_keyword[kw], value
+
+
+def is_finite_range(s: ParamSpec) -> bool:
+    """Whether a numeric parameter has a finite declared range (for sensitivity bounds)."""
+    return s.kind in ("int", "float") and s.low is not None and s.high is not None \
+        and math.isfinite(s.low) and math.isfinite(s.high)

@@ -1,0 +1,123 @@
+"""The model's state in arrays: one row a group, plus the tie list.
+
+The monthly processes read and write these arrays (fast, and the same code at 54 or
+100,000 groups); the Mesa ``Group`` agents in ``agents.py`` are the readable face of
+each row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from netsim.population import GOALS, KIND_GOALS, KINDS, GroupFeatures
+from netsim.ties import PRIOR, Ties
+
+__all__ = ["NETWORK_TYPES", "VALUES", "GroupState", "initial_state"]
+
+#: Value dimensions (ideology): move far slower than goals.
+VALUES: tuple[str, ...] = ("self_reliance", "mutual_help", "sufficiency")
+#: Types a group's network can have; ``none`` for a group in no network.
+NETWORK_TYPES: tuple[str, ...] = ("none", "loose", "structured", "shared_ideology")
+NONE, LOOSE, STRUCTURED, SHARED_IDEOLOGY = range(4)
+
+#: How much of a group's starting goals come from its kind (the rest is its own).
+KIND_GOAL_SHARE = 0.6
+
+
+@dataclass
+class GroupState:
+    """Every group's attributes and state, as arrays indexed by row.
+
+    Attributes:
+        features: Fixed attributes from the groups file (district, kind, origin, ...).
+        capacities: (n, 5) in [0, 1]; follow-up raises the weakest.
+        goals: (n, 5) weights over :data:`netsim.population.GOALS`, summing to 1.
+        values: (n, 3) in [0, 1] over :data:`VALUES`.
+        participating: Joined the programme.
+        joined_month: Month joined, -1 if not.
+        inspiration, trust, plan_quality: In [0, 1].
+        revisions: Plan revisions made so far.
+        attended: Forums attended; visits: follow-up visits received.
+        network_id: Network the group is in this month, -1 if none.
+        network_type: Code into :data:`NETWORK_TYPES`.
+        ties: The tie list.
+    """
+
+    features: GroupFeatures
+    capacities: np.ndarray
+    goals: np.ndarray
+    values: np.ndarray
+    participating: np.ndarray
+    joined_month: np.ndarray
+    inspiration: np.ndarray
+    trust: np.ndarray
+    plan_quality: np.ndarray
+    revisions: np.ndarray
+    attended: np.ndarray
+    visits: np.ndarray
+    network_id: np.ndarray
+    network_type: np.ndarray
+    ties: Ties
+    degree: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @property
+    def n(self) -> int:
+        """Number of groups in the model."""
+        return len(self.participating)
+
+    @property
+    def district(self) -> np.ndarray:
+        """District code of each group."""
+        return self.features.district
+
+
+def initial_state(features: GroupFeatures, *, rng: np.random.Generator,
+                  prior_tie_strength: float) -> GroupState:
+    """Draw the starting state of each group and the ties that predate the project.
+
+    Goals start from the kind's emphasis (:data:`KIND_GOALS`, weight 0.6) mixed with the
+    group's own draw (flat Dirichlet, weight 0.4); values are drawn from Beta(2, 2) in each
+    dimension; inspiration and trust start at 0 and plan quality at 0.3 to 0.5. Prior
+    ties join each member group to its cooperative and link every pair in a network
+    that predates the project.
+    """
+    n = len(features.district)
+    profile = np.array([KIND_GOALS[k] for k in KINDS])[features.kind]
+    goals = KIND_GOAL_SHARE * profile + (1 - KIND_GOAL_SHARE) * rng.dirichlet(np.ones(len(GOALS)), n)
+    goals /= goals.sum(axis=1, keepdims=True)
+    values = rng.beta(2.0, 2.0, (n, len(VALUES)))
+    ties = Ties(n)
+    member = np.flatnonzero(features.parent >= 0)
+    a = [member]
+    b = [features.parent[member]]
+    prior = features.prior_network
+    if (prior >= 0).any():
+        rows = np.flatnonzero(prior >= 0)
+        order = rows[np.argsort(prior[rows], kind="stable")]
+        codes = prior[order]
+        i, j = np.triu_indices(len(order), 1)
+        same = codes[i] == codes[j]
+        a.append(order[i[same]])
+        b.append(order[j[same]])
+    a_all, b_all = np.concatenate(a), np.concatenate(b)
+    ties.reinforce(a_all, b_all, prior_tie_strength, kind=PRIOR, month=0)
+    return GroupState(
+        features=features,
+        capacities=features.capacities.copy(),
+        goals=goals,
+        values=values,
+        participating=np.zeros(n, dtype=bool),
+        joined_month=np.full(n, -1, dtype=np.int32),
+        inspiration=np.zeros(n),
+        trust=np.zeros(n),
+        plan_quality=rng.uniform(0.3, 0.5, n),
+        revisions=np.zeros(n, dtype=np.int32),
+        attended=np.zeros(n, dtype=np.int32),
+        visits=np.zeros(n, dtype=np.int32),
+        network_id=np.full(n, -1, dtype=np.int64),
+        network_type=np.zeros(n, dtype=np.int8),
+        ties=ties,
+        degree=np.zeros(n, dtype=np.int64),
+    )
