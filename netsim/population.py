@@ -402,10 +402,9 @@ def validate_groups(table: pd.DataFrame, *, source: str) -> pd.DataFrame:
     for c in ("parent_id", "prior_network", "synthetic"):
         if c not in table.columns:
             table[c] = ""
-    ids = set(table["group_id"])
+    # A parent outside the file is allowed (a member group whose cooperative is not in
+    # the survey): it only means no membership tie.
     for i, p in enumerate(table["parent_id"]):
-        if p and p not in ids:
-            raise row_error(i, "parent_id", "must be the group_id of a group in the file, or empty")
         if p and p == table.at[i, "group_id"]:
             raise row_error(i, "parent_id", "a group cannot be its own parent")
     return table

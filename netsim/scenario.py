@@ -20,6 +20,7 @@ is allowed; the CLI prints it and exits with code 2.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import math
 import tomllib
@@ -377,8 +378,15 @@ def spec(key: str) -> ParamSpec:
     for s in parameters():
         if s.key == key:
             return s
-    raise ScenarioError(f"unknown parameter '{key}'; known parameters: "
-                        + ", ".join(s.key for s in parameters()))
+    section, _ = _split_key(key)
+    sections = _section_models()
+    if section not in sections:
+        raise ScenarioError(f"unknown parameter '{key}': no section '{section}'; sections: "
+                            + ", ".join(sections))
+    close = difflib.get_close_matches(key, [s.key for s in parameters()], n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    raise ScenarioError(f"unknown parameter '{key}'; {hint}parameters in [{section}]: "
+                        + ", ".join(sections[section].model_fields))
 
 
 def _split_key(key: str) -> tuple[str, str]:
@@ -548,8 +556,6 @@ def _explain(error: pydantic.ValidationError, source: str) -> str:
         s = spec(key)
     except ScenarioError:
         return f"{source}: key '{key}': {first['msg']}"
-    if s.kind == "list":
-        return f"{source}: key '{key}': must be {s.allowed()} (got {got!r})"
     return f"{source}: key '{key}': must be {s.allowed()} (got {got!r})"
 
 
