@@ -50,7 +50,8 @@ def average_clustering(n: int, a: np.ndarray, b: np.ndarray, nodes: np.ndarray) 
 
     Args:
         n: Number of nodes in the graph.
-        a, b: Edge ends (each undirected edge once, no self-loops).
+        a: First ends of the edges (each undirected edge once, no self-loops).
+        b: Second ends of the edges.
         nodes: Nodes to average over; a node with fewer than 2 edges counts as 0.
     """
     if len(nodes) == 0:
@@ -123,7 +124,8 @@ def monthly_outputs(state: GroupState, nets: Networks, *, min_districts: int) ->
         "clustering": average_clustering(state.n, a, b, members),
         "largest_cluster": int(nets.cluster_size[np.unique(nets.cluster[members])].max(initial=0)),
         "modularity": district_modularity(a, b, state.district),
-        "cross_district_tie_share": float((state.district[a] != state.district[b]).mean()) if ties else math.nan,
+        "cross_district_tie_share": (float((state.district[a] != state.district[b]).mean())
+                                     if ties else math.nan),
         "networks": len(nets.type),
         "loose": nets.count(LOOSE),
         "structured": nets.count(STRUCTURED),

@@ -126,7 +126,8 @@ def classify(n: int, a: np.ndarray, b: np.ndarray, last_activity: np.ndarray, *,
 
     Args:
         n: Number of nodes.
-        a, b: Ends of the edges that count (already at least ``tie_threshold`` strong).
+        a: First ends of the edges that count (already at least ``tie_threshold`` strong).
+        b: Second ends of those edges.
         last_activity: Month of each edge's last joint activity.
         district: District code of each node.
         leadership: Leadership capacity of each node.

@@ -7,8 +7,6 @@ are never used, so the ties that predate the project fade among them.
 
 from __future__ import annotations
 
-import numpy as np
-
 from netsim.scenario import DecayParams
 from netsim.ties import Ties
 

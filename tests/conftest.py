@@ -1,0 +1,108 @@
+"""Shared fixtures: the baseline scenario, small hand-made group states and graphs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from netsim import Scenario, load_scenario
+from netsim.population import CAPACITIES, GOALS, features
+from netsim.state import VALUES, GroupState, initial_state
+
+PROJECT = Path(__file__).resolve().parent.parent
+BASELINE = PROJECT / "scenarios" / "baseline.toml"
+MONTH = 10
+
+#: Goal vectors that put one purpose first, by name.
+GOAL_FIRST = {g: [0.6 if h == g else 0.1 for h in GOALS] for g in GOALS}
+
+
+@pytest.fixture(scope="session")
+def baseline_path() -> Path:
+    return BASELINE
+
+
+@pytest.fixture(scope="session")
+def baseline() -> Scenario:
+    return load_scenario(BASELINE)
+
+
+def groups_table(districts: Sequence[str], *, kinds: Sequence[str] | None = None,
+                 origins: Sequence[str] | None = None,
+                 capacities: np.ndarray | Sequence[Sequence[float]] | None = None,
+                 support: Sequence[str] | None = None) -> pd.DataFrame:
+    n = len(districts)
+    caps = np.full((n, len(CAPACITIES)), 0.5) if capacities is None else np.asarray(capacities, float)
+    table = pd.DataFrame({
+        "group_id": [f"G{i:03d}" for i in range(n)],
+        "district": list(districts),
+        "kind": list(kinds) if kinds is not None else ["farmer_occupational_group"] * n,
+        "registered": [False] * n,
+        "parent_id": [""] * n,
+        "origin": list(origins) if origins is not None else ["agency"] * n,
+        "support_sources": list(support) if support is not None else ["none"] * n,
+        **{c: caps[:, j] for j, c in enumerate(CAPACITIES)},
+        "prior_network": [""] * n,
+    })
+    return table
+
+
+def build_state(districts: Sequence[str], *, kinds: Sequence[str] | None = None,
+                capacities: np.ndarray | Sequence[Sequence[float]] | None = None,
+                goals: np.ndarray | Sequence[Sequence[float]] | None = None,
+                values: np.ndarray | Sequence[Sequence[float]] | None = None,
+                participating: bool | Sequence[bool] = True, seed: int = 0) -> GroupState:
+    """A state of hand-made groups with no ties, everyone participating by default."""
+    table = groups_table(districts, kinds=kinds, capacities=capacities)
+    state = initial_state(features(table), rng=np.random.default_rng(seed), prior_tie_strength=0.5)
+    state.participating[:] = participating
+    if goals is not None:
+        state.goals = np.array(goals, dtype=float)
+    if values is not None:
+        state.values = np.array(values, dtype=float)
+    return state
+
+
+@pytest.fixture
+def make_state() -> Callable[..., GroupState]:
+    return build_state
+
+
+def build_graph(n: int, edges: Sequence[tuple[int, int]], *, district: str | Sequence[str] = "A",
+                leadership: float | Sequence[float] = 0.2, goal: str | Sequence[str] = "marketing",
+                values: Sequence[Sequence[float]] | None = None, strength: float = 0.9,
+                last_activity: int = MONTH) -> nx.Graph:
+    """A graph the classifier reads: node and edge attributes as ``classify_graph`` needs.
+
+    ``graph.graph["month"]`` is the month to classify at: edges were active then by default.
+    """
+    g = nx.Graph(month=MONTH)
+    spread = np.linspace(0.05, 0.95, n)
+    for i in range(n):
+        g.add_node(
+            i,
+            district=district if isinstance(district, str) else district[i],
+            leadership=leadership if isinstance(leadership, float) else leadership[i],
+            goals=GOAL_FIRST[goal if isinstance(goal, str) else goal[i]],
+            values=[spread[i]] * len(VALUES) if values is None else list(values[i]),
+        )
+    g.add_edges_from(edges, strength=strength, last_activity=last_activity)
+    return g
+
+
+@pytest.fixture
+def make_graph() -> Callable[..., nx.Graph]:
+    return build_graph
+
+
+@pytest.fixture
+def structured_graph() -> nx.Graph:
+    """Four groups of one district around a strong leader (node 0), all marketing first,
+    active last month, with values far apart: a structured network without shared ideology."""
+    leadership = [0.9, 0.2, 0.2, 0.2]
+    return build_graph(4, [(0, 1), (0, 2), (0, 3), (1, 2)], leadership=leadership)

@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from netsim import load_scenario
+from netsim.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = str(ROOT / "scenarios" / "baseline.toml")
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_run_json_has_the_plain_names_and_network_counts():
+    result = invoke("run", BASELINE, "--seed", "1", "--months", "6", "--json")
+    assert result.exit_code == 0
+    out = json.loads(result.stdout)
+    for key in ("participants", "districts", "ties", "cross_district_tie_share", "mean_trust",
+                "goal_alignment", "value_alignment", "marketing_network_districts",
+                "loose", "structured", "shared_ideology"):
+        assert key in out
+    assert out["month"] == 6
+    assert out["districts"] == 6
+
+
+def test_run_months_zero_gives_the_starting_state():
+    out = json.loads(invoke("run", BASELINE, "--months", "0", "--json").stdout)
+    assert out["month"] == 0
+    assert out["mean_trust"] == 0.0 and out["mean_inspiration"] == 0.0
+
+
+def test_set_overrides_a_dotted_key():
+    quiet = json.loads(invoke("run", BASELINE, "--months", "6", "--json",
+                              "--set", "forum.interval=0", "--set", "followup.visits_per_month=0").stdout)
+    busy = json.loads(invoke("run", BASELINE, "--months", "6", "--json").stdout)
+    assert quiet["mean_inspiration"] == 0.0
+    assert busy["mean_inspiration"] > 0.0
+
+
+def test_same_seed_same_json_and_different_seed_differs():
+    a = invoke("run", BASELINE, "--seed", "3", "--months", "8", "--json").stdout
+    b = invoke("run", BASELINE, "--seed", "3", "--months", "8", "--json").stdout
+    c = invoke("run", BASELINE, "--seed", "4", "--months", "8", "--json").stdout
+    assert a == b
+    assert a != c
+
+
+def test_out_writes_monthly_and_group_tables(tmp_path):
+    out = tmp_path / "res"
+    result = invoke("run", BASELINE, "--months", "4", "--out", str(out))
+    assert result.exit_code == 0
+    monthly = pd.read_csv(out / "monthly.csv")
+    groups = pd.read_csv(out / "groups.csv")
+    assert list(monthly["month"]) == [0, 1, 2, 3, 4]
+    assert (groups["month"] == 4).all()
+    assert groups["group_id"].is_unique
+    record = json.loads((out / "run.json").read_text())
+    assert record["scenario"] == "baseline" and len(record["scenario_sha256"]) == 64
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_groups_option_uses_a_survey_file(tmp_path):
+    survey = pd.read_csv(ROOT / "calibration" / "baseline_groups.csv").head(20)
+    path = tmp_path / "survey.csv"
+    survey.to_csv(path, index=False)
+    out = json.loads(invoke("run", BASELINE, "--months", "1", "--json", "--groups", str(path),
+                            "--set", "recruitment.enabled=false").stdout)
+    assert out["participants"] == 20
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.stem)
+def test_every_shipped_scenario_validates_and_runs(scenario):
+    assert invoke("validate", str(scenario)).exit_code == 0
+    args = ["run", str(scenario), "--months", "3", "--json"]
+    if scenario.stem == "national_scale":  # reduced: the full size is for benchmarks/
+        args += ["--set", "population.synthetic_groups=3000", "--set", "population.synthetic_districts=30",
+                 "--set", "followup.visits_per_month=150"]
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["participants"] > 0
+
+
+def test_scenarios_lists_each_file_with_its_question():
+    result = CliRunner().invoke(cli, ["scenarios", "--dir", str(ROOT / "scenarios")])
+    assert result.exit_code == 0
+    for path in SCENARIOS:
+        assert path.name in result.stdout
+        assert load_scenario(path).question in result.stdout
+
+
+BAD_TOML = {
+    "syntax": ("name = 'x'\nquestion = 'q?'\n[forum\ninterval = 2\n", "TOML syntax error"),
+    "unknown section": ("name='x'\nquestion='q?'\n[fora]\ninterval=2\n", "unknown key 'fora'"),
+    "unknown key": ("name='x'\nquestion='q?'\n[forum]\nintervall=2\n", "unknown key 'forum.intervall'"),
+    "wrong type": ("name='x'\nquestion='q?'\n[forum]\ninterval='2'\n", "key 'forum.interval'"),
+    "out of range": ("name='x'\nquestion='q?'\n[review]\nplan_gain=1.5\n", "from 0 to 1"),
+    "bad choice": ("name='x'\nquestion='q?'\n[forum]\nscope='world'\n", "'district', 'province'"),
+    "no question": ("name='x'\n", "'question' is missing"),
+    "empty": ("", "empty"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_TOML))
+def test_bad_scenario_file_exits_2_with_one_message_and_writes_nothing(tmp_path, case):
+    text, expected = BAD_TOML[case]
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["run", str(path), "--out", str(out)])
+    assert result.exit_code == 2
+    assert str(path) in result.stderr
+    assert expected in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_not_utf8_directory_and_missing_scenario_exit_2(tmp_path):
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes("name = 'กาฬสินธุ์'\nquestion = 'q?'\n".encode("utf-16"))
+    for target, expected in ((latin, "not UTF-8"), (tmp_path, "is a folder"),
+                             (tmp_path / "missing.toml", "no such file")):
+        result = CliRunner().invoke(cli, ["run", str(target)])
+        assert result.exit_code == 2
+        assert expected in result.stderr
+
+
+def test_bad_set_and_bad_groups_file_exit_2(tmp_path):
+    result = CliRunner().invoke(cli, ["run", BASELINE, "--set", "forum.intervall=2"])
+    assert result.exit_code == 2 and "forum.intervall" in result.stderr
+    result = CliRunner().invoke(cli, ["run", BASELINE, "--set", "forum.interval=99"])
+    assert result.exit_code == 2 and "from 0 to 36" in result.stderr
+    survey = pd.read_csv(ROOT / "calibration" / "baseline_groups.csv")
+    survey.loc[3, "group_id"] = survey.loc[2, "group_id"]
+    path = tmp_path / "dup.csv"
+    survey.to_csv(path, index=False)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["run", BASELINE, "--groups", str(path), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "row 5" in result.stderr and "duplicate" in result.stderr
+    assert not out.exists()
+
+
+def test_out_that_is_a_file_exits_2(tmp_path):
+    target = tmp_path / "taken"
+    target.write_text("x")
+    result = CliRunner().invoke(cli, ["run", BASELINE, "--out", str(target)])
+    assert result.exit_code == 2 and "not a folder" in result.stderr
+
+
+def test_validate_reports_each_bad_file(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name='x'\nquestion='q?'\n[decay]\nrate=-1\n")
+    result = CliRunner().invoke(cli, ["validate", BASELINE, str(bad)])
+    assert result.exit_code == 2
+    assert "ok" in result.stdout and "decay.rate" in result.stderr
+
+
+def test_every_command_has_help():
+    for command in cli.commands:
+        result = invoke(command, "--help")
+        assert result.exit_code == 0 and "Usage" in result.stdout
