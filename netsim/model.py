@@ -85,7 +85,7 @@ class NetworkModel(mesa.Model):
         outputs: This month's model-level outputs.
         datacollector: Mesa ``DataCollector`` of the monthly model outputs.
         group_collector: Mesa ``DataCollector`` of the per-group outputs, collected at
-            month 0 and at the last month (every month with ``collect_groups_every``).
+            the last month (and every ``collect_groups_every`` months if above 0).
         facilitator: The research team.
     """
 
@@ -179,7 +179,7 @@ class NetworkModel(mesa.Model):
         self.datacollector.collect(self)
         every = self.collect_groups_every
         last = self.month >= self.params.run.months
-        if self.month == 0 or last or (every and self.month % every == 0):
+        if last or (every and self.month % every == 0):
             self.group_collector.collect(self)
 
     def monthly_table(self) -> pd.DataFrame:
