@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
-from scipy.sparse import csr_array
 
 from netsim.networks import Networks
 from netsim.state import LOOSE, SHARED_IDEOLOGY, STRUCTURED, GroupState
@@ -45,6 +45,85 @@ OUTPUTS: dict[str, str] = {
 }
 
 
+@numba.njit(cache=True)
+def _graph_measures(n, a, b, node_in, only_between, district, goals, values):  # pragma: no cover
+    """Degrees, ties, clustering, district modularity, cross share and pair alignments.
+
+    The ties counted are ``(a[e], b[e])``, all of them, or with ``only_between`` those
+    whose two ends are both in ``node_in``; clustering is averaged over ``node_in``.
+    """
+    live = np.ones(len(a), np.bool_)
+    if only_between:
+        for e in range(len(a)):
+            live[e] = node_in[a[e]] and node_in[b[e]]
+    degree = np.zeros(n, np.int64)
+    for e in range(len(a)):
+        if live[e]:
+            degree[a[e]] += 1
+            degree[b[e]] += 1
+    start = np.zeros(n + 1, np.int64)  # adjacency lists of the counted ties
+    for v in range(n):
+        start[v + 1] = start[v] + degree[v]
+    fill = start[:-1].copy()
+    neighbour = np.empty(start[n], np.int64)
+    n_districts = district.max() + 1 if n else 1
+    inside, ends = np.zeros(n_districts), np.zeros(n_districts)
+    m, cross, goal_sum, value_sum = 0, 0, 0.0, 0.0
+    for e in range(len(a)):
+        if not live[e]:
+            continue
+        u, v = a[e], b[e]
+        m += 1
+        neighbour[fill[u]] = v
+        fill[u] += 1
+        neighbour[fill[v]] = u
+        fill[v] += 1
+        ends[district[u]] += 1
+        ends[district[v]] += 1
+        if district[u] == district[v]:
+            inside[district[u]] += 1
+        else:
+            cross += 1
+        goal_sum += 1.0 - 0.5 * np.abs(goals[u] - goals[v]).sum()
+        value_sum += 1.0 - np.abs(values[u] - values[v]).mean()
+    for v in range(n):
+        neighbour[start[v]:start[v + 1]].sort()
+    triangles = np.zeros(n)
+    for u in range(n):  # each triangle is met once from each of its 3 ties
+        for i in range(start[u], start[u + 1]):
+            v = neighbour[i]
+            if v < u:
+                continue
+            p, q = start[u], start[v]
+            while p < start[u + 1] and q < start[v + 1]:
+                if neighbour[p] < neighbour[q]:
+                    p += 1
+                elif neighbour[p] > neighbour[q]:
+                    q += 1
+                else:
+                    triangles[u] += 0.5
+                    triangles[v] += 0.5
+                    p += 1
+                    q += 1
+    count, clustering = 0, 0.0
+    for v in range(n):
+        if node_in[v]:
+            count += 1
+            if degree[v] > 1:
+                clustering += 2.0 * triangles[v] / (degree[v] * (degree[v] - 1))
+    clustering = clustering / count if count else np.nan
+    if m == 0:
+        return degree, 0, (0.0 if count else np.nan), np.nan, np.nan, np.nan, np.nan
+    modularity = 0.0
+    for d in range(n_districts):
+        modularity += inside[d] / m - (ends[d] / (2.0 * m)) ** 2
+    return degree, m, clustering, modularity, cross / m, goal_sum / m, value_sum / m
+
+
+def _no_attributes(n: int) -> np.ndarray:
+    return np.zeros((n, 1))
+
+
 def average_clustering(n: int, a: np.ndarray, b: np.ndarray, nodes: np.ndarray) -> float:
     """Average local clustering coefficient over ``nodes`` (networkx's convention).
 
@@ -54,29 +133,10 @@ def average_clustering(n: int, a: np.ndarray, b: np.ndarray, nodes: np.ndarray) 
         b: Second ends of the edges.
         nodes: Nodes to average over; a node with fewer than 2 edges counts as 0.
     """
-    if len(nodes) == 0:
-        return math.nan
-    if len(a) == 0:
-        return 0.0
-    degree = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
-    used = np.flatnonzero(degree)
-    local = np.full(n, -1)
-    local[used] = np.arange(len(used))
-    m = len(used)
-    if m <= 300:
-        adj = np.zeros((m, m))
-        adj[local[a], local[b]] = 1.0
-        adj[local[b], local[a]] = 1.0
-        tri = ((adj @ adj) * adj).sum(axis=1) / 2.0
-    else:
-        ones = np.ones(2 * len(a))
-        adj = csr_array((ones, (np.concatenate([local[a], local[b]]),
-                                np.concatenate([local[b], local[a]]))), shape=(m, m))
-        tri = np.asarray((adj @ adj).multiply(adj).sum(axis=1)).ravel() / 2.0
-    d = degree[used].astype(float)
-    coef = np.zeros(n)
-    coef[used] = np.where(d > 1, 2.0 * tri / np.maximum(d * (d - 1), 1), 0.0)
-    return float(coef[nodes].mean())
+    node_in = np.zeros(n, np.bool_)
+    node_in[nodes] = True
+    return float(_graph_measures(n, np.asarray(a, np.int64), np.asarray(b, np.int64), node_in, False,
+                                 np.zeros(n, np.int64), _no_attributes(n), _no_attributes(n))[2])
 
 
 def district_modularity(a: np.ndarray, b: np.ndarray, district: np.ndarray) -> float:
@@ -84,60 +144,61 @@ def district_modularity(a: np.ndarray, b: np.ndarray, district: np.ndarray) -> f
 
     High when ties stay within districts, near 0 when they ignore them. NaN with no edges.
     """
-    m = len(a)
-    if m == 0:
-        return math.nan
-    k = int(district.max()) + 1
-    da, db = district[a], district[b]
-    inside = np.bincount(da[da == db], minlength=k)
-    ends = np.bincount(da, minlength=k) + np.bincount(db, minlength=k)
-    return float(inside.sum() / m - ((ends / (2.0 * m)) ** 2).sum())
+    n = len(district)
+    return float(_graph_measures(n, np.asarray(a, np.int64), np.asarray(b, np.int64),
+                                 np.ones(n, np.bool_), False, np.asarray(district, np.int64),
+                                 _no_attributes(n), _no_attributes(n))[3])
 
 
-def _pair_alignment(a: np.ndarray, b: np.ndarray, state: GroupState) -> tuple[float, float]:
-    if len(a) == 0:
-        return math.nan, math.nan
-    goal = 1.0 - 0.5 * np.abs(state.goals[a] - state.goals[b]).sum(axis=1)
-    value = 1.0 - np.abs(state.values[a] - state.values[b]).mean(axis=1)
-    return float(goal.mean()), float(value.mean())
+@numba.njit(cache=True)
+def _group_means(participating, district, inspiration, trust, plan_quality, revisions,
+                 in_structured):  # pragma: no cover - compiled
+    n_districts = district.max() + 1 if len(district) else 1
+    present = np.zeros(n_districts, np.bool_)
+    p, sums = 0, np.zeros(5)
+    for v in range(len(participating)):
+        if participating[v]:
+            p += 1
+            present[district[v]] = True
+            sums[0] += inspiration[v]
+            sums[1] += trust[v]
+            sums[2] += plan_quality[v]
+            sums[3] += revisions[v] > 0
+            sums[4] += in_structured[v]
+    return p, present.sum(), sums / p if p else np.full(5, np.nan)
 
 
 def monthly_outputs(state: GroupState, nets: Networks, *, min_districts: int) -> dict[str, float]:
     """Every model-level output of this month (see :data:`OUTPUTS`)."""
-    part = state.participating
-    members = np.flatnonzero(part)
-    p = len(members)
     t = state.ties
-    live = part[t.a] & part[t.b]
-    a, b = t.a[live], t.b[live]
-    ties = len(a)
-    state.degree = np.bincount(a, minlength=state.n) + np.bincount(b, minlength=state.n)
-    goal_align, value_align = _pair_alignment(a, b, state)
-    in_structured = np.isin(state.network_type, (STRUCTURED, SHARED_IDEOLOGY))
-    mean = (lambda x: float(x[members].mean())) if p else (lambda x: math.nan)
+    degree, ties, clustering, modularity, cross, goal_align, value_align = _graph_measures(
+        state.n, t.a, t.b, state.participating, True, state.district, state.goals, state.values)
+    state.degree = degree
+    p, districts, means = _group_means(state.participating, state.district, state.inspiration,
+                                       state.trust, state.plan_quality, state.revisions,
+                                       state.network_type >= STRUCTURED)
+    counts = np.bincount(nets.type, minlength=SHARED_IDEOLOGY + 1)
     return {
         "participants": p,
-        "districts": int(len(np.unique(state.district[members]))),
+        "districts": int(districts),
         "ties": ties,
         "density": ties / (p * (p - 1) / 2) if p > 1 else math.nan,
         "mean_degree": 2.0 * ties / p if p else math.nan,
-        "clustering": average_clustering(state.n, a, b, members),
-        "largest_cluster": int(nets.cluster_size[np.unique(nets.cluster[members])].max(initial=0)),
-        "modularity": district_modularity(a, b, state.district),
-        "cross_district_tie_share": (float((state.district[a] != state.district[b]).mean())
-                                     if ties else math.nan),
+        "clustering": clustering,
+        "largest_cluster": int(nets.cluster_size.max(initial=0)) if p else 0,
+        "modularity": modularity,
+        "cross_district_tie_share": cross,
         "networks": len(nets.type),
-        "loose": nets.count(LOOSE),
-        "structured": nets.count(STRUCTURED),
-        "shared_ideology": nets.count(SHARED_IDEOLOGY),
+        "loose": int(counts[LOOSE]),
+        "structured": int(counts[STRUCTURED]),
+        "shared_ideology": int(counts[SHARED_IDEOLOGY]),
         "marketing_network": int(nets.marketing_districts >= min_districts),
         "marketing_network_districts": nets.marketing_districts,
-        "mean_inspiration": mean(state.inspiration),
-        "mean_trust": mean(state.trust),
-        "mean_plan_quality": mean(state.plan_quality),
-        "revised_plan_share": mean(state.revisions > 0),
+        "mean_inspiration": float(means[0]),
+        "mean_trust": float(means[1]),
+        "mean_plan_quality": float(means[2]),
+        "revised_plan_share": float(means[3]),
         "goal_alignment": goal_align,
         "value_alignment": value_align,
-        "structured_share": float(in_structured[members].mean()) if p else math.nan,
+        "structured_share": float(means[4]),
     }
-

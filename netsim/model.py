@@ -26,7 +26,15 @@ import pandas as pd
 from netsim.agents import Facilitator, Group
 from netsim.measures import OUTPUTS, monthly_outputs
 from netsim.networks import Networks
-from netsim.population import CAPACITIES, Groups, features, read_groups, synthetic_groups
+from netsim.population import (
+    CAPACITIES,
+    GroupFeatures,
+    Groups,
+    features,
+    read_groups,
+    synthetic_groups,
+    validate_groups,
+)
 from netsim.processes import decay, emergence, followup, forum, interaction, recruitment, review
 from netsim.scenario import Parameters, Scenario, ScenarioError, iter_keywords, load_scenario
 from netsim.state import GroupState, initial_state
@@ -51,16 +59,26 @@ def _group_report(group: Group, name: str) -> Any:
     return getattr(group, name)
 
 
-@lru_cache(maxsize=8)
-def _read_groups_cached(path: str, mtime_ns: int, size: int) -> Groups:
-    return read_groups(path)
+def invited(table: pd.DataFrame, districts: tuple[str, ...], source: str) -> pd.DataFrame:
+    """The groups of ``table`` in ``districts`` (all of them if ``districts`` is empty)."""
+    if not districts:
+        return table.reset_index(drop=True)
+    known = set(table["district"])
+    unknown = [d for d in districts if d not in known]
+    if unknown:
+        raise ScenarioError(
+            f"{source}: {', '.join(map(repr, unknown))} (named by key 'recruitment.districts') "
+            f"not in this file; its districts: {', '.join(sorted(known)[:30])}"
+            f"{' ...' if len(known) > 30 else ''} (or set recruitment.districts=[] to invite "
+            "every district)")
+    return table[table["district"].isin(districts)].reset_index(drop=True)
 
 
-def _load_groups(path: Path) -> Groups:
-    if path.is_file():
-        st = path.stat()
-        return _read_groups_cached(str(path), st.st_mtime_ns, st.st_size)
-    return read_groups(path)  # raises the clear message
+@lru_cache(maxsize=16)
+def _file_features(path: str, mtime_ns: int, size: int, districts: tuple[str, ...]) -> GroupFeatures:
+    # Keyed on the file's modification time and size, so an edited file is read again.
+    loaded = read_groups(path)
+    return features(invited(loaded.table, districts, loaded.source))
 
 
 class NetworkModel(mesa.Model):
@@ -102,9 +120,8 @@ class NetworkModel(mesa.Model):
         self.params: Parameters = scenario.params
         self.scenario_name = scenario.name
         self.collect_groups_every = collect_groups_every
-        table = self._groups_table(scenario, groups)
         self.state: GroupState = initial_state(
-            features(table), rng=self.rng,
+            self._groups_features(scenario, groups), rng=self.rng,
             prior_tie_strength=self.params.population.prior_tie_strength)
         self.groups = [Group(self, row) for row in range(self.state.n)]
         self.facilitator = Facilitator(self)
@@ -118,34 +135,22 @@ class NetworkModel(mesa.Model):
         self._measure()
         self.running = self.params.run.months > 0
 
-    def _groups_table(self, scenario: Scenario, groups: Any) -> pd.DataFrame:
-        pop = self.params.population
+    def _groups_features(self, scenario: Scenario, groups: Any) -> GroupFeatures:
+        pop, rec = self.params.population, self.params.recruitment
+        districts = rec.districts if rec.enabled and rec.districts else ()
         if isinstance(groups, Groups):
-            table, source = groups.table, groups.source
-        elif isinstance(groups, pd.DataFrame):
-            from netsim.population import validate_groups
-            table, source = validate_groups(groups, source="groups table"), "groups table"
-        elif groups is not None:
-            loaded = _load_groups(Path(groups))
-            table, source = loaded.table, loaded.source
-        elif pop.synthetic_groups > 0:
+            return features(invited(groups.table, districts, groups.source))
+        if isinstance(groups, pd.DataFrame):
+            return features(invited(validate_groups(groups, source="groups table"), districts,
+                                    "groups table"))
+        if groups is None and pop.synthetic_groups > 0:
             table = synthetic_groups(pop.synthetic_groups, pop.synthetic_districts, rng=self.rng)
-            source = "synthetic"
-        else:
-            loaded = _load_groups(scenario.resolve(pop.groups_file))
-            table, source = loaded.table, loaded.source
-        rec = self.params.recruitment
-        if rec.enabled and rec.districts:
-            known = set(table["district"])
-            unknown = [d for d in rec.districts if d not in known]
-            if unknown:
-                raise ScenarioError(
-                    f"{scenario.path or scenario.name}: key 'recruitment.districts': "
-                    f"{', '.join(map(repr, unknown))} not in {source}; districts there: "
-                    f"{', '.join(sorted(known)[:30])}{' ...' if len(known) > 30 else ''} "
-                    "(or set recruitment.districts=[] to invite every district)")
-            table = table[table["district"].isin(rec.districts)]
-        return table.reset_index(drop=True)
+            return features(invited(table, districts, "synthetic groups"))
+        path = Path(groups) if groups is not None else scenario.resolve(pop.groups_file)
+        if not path.is_file():
+            read_groups(path)  # raises the clear message
+        st = path.stat()
+        return _file_features(str(path), st.st_mtime_ns, st.st_size, districts)
 
     @classmethod
     def from_scenario(cls, scenario: Scenario | str | Path, *, rng: Any = None,
@@ -163,7 +168,7 @@ class NetworkModel(mesa.Model):
         if forum.is_forum_month(p.forum, m):
             forum.hold_forums(s, p.forum, rng, m)
         if followup.is_followup_month(p.followup, m):
-            self.facilitator.visited = followup.follow_up(s, p.followup, p.forum.candidates, rng, m)
+            self.facilitator.visited = followup.follow_up(s, p.followup, rng, m)
         interaction.interact(s, p.interaction, rng, m)
         if review.is_review_month(p.review, m):
             review.hold_review(s, p.review, rng)

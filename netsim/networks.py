@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from netsim.population import GOALS
@@ -46,43 +47,54 @@ __all__ = ["Networks", "alignment", "classify", "classify_graph", "components"]
 _MARKETING_GOAL = GOALS.index("marketing")
 
 
+@numba.njit(cache=True)
+def _root(parent: np.ndarray, x: int) -> int:
+    while parent[x] != x:
+        parent[x] = parent[parent[x]]  # path halving
+        x = parent[x]
+    return x
+
+
+@numba.njit(cache=True)
+def _components(n: int, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, int]:
+    parent = np.arange(n)
+    for e in range(len(a)):
+        ra, rb = _root(parent, a[e]), _root(parent, b[e])
+        if ra < rb:
+            parent[rb] = ra
+        elif rb < ra:
+            parent[ra] = rb
+    label = np.full(n, -1, np.int64)
+    k = 0
+    for v in range(n):  # roots are each component's lowest node, met first in this order
+        r = _root(parent, v)
+        if label[r] < 0:
+            label[r] = k
+            k += 1
+        label[v] = label[r]
+    return label, k
+
+
 def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Connected-component label of each of ``n`` nodes given the edges ``(a, b)``.
 
-    Labels are ``0 .. k-1``, numbered in order of each component's lowest node. Union-find
-    with every edge at once: each round hooks the larger root of every edge that still
-    crosses two components onto the smaller one, then compresses paths by pointer
-    jumping; a few rounds suffice, whatever the graph's size.
+    Labels are ``0 .. k-1``, numbered in order of each component's lowest node
+    (union-find with path halving; each root is its component's lowest node).
 
     Example:
         >>> components(5, np.array([0, 3]), np.array([1, 4])).tolist()
         [0, 0, 1, 2, 2]
     """
-    root = np.arange(n)
-    if len(a) == 0:
-        return root
-    while True:
-        ra, rb = root[a], root[b]
-        crossing = ra != rb
-        if not crossing.any():
-            break
-        np.minimum.at(root, np.maximum(ra, rb)[crossing], np.minimum(ra, rb)[crossing])
-        while True:
-            jumped = root[root]
-            if np.array_equal(jumped, root):
-                break
-            root = jumped
-    return np.unique(root, return_inverse=True)[1]
+    return _components(n, np.asarray(a, np.int64), np.asarray(b, np.int64))[0]
 
 
 def alignment(x: np.ndarray, labels: np.ndarray, k: int, *, scale: float) -> np.ndarray:
     """Alignment of each of ``k`` labelled sets of rows of ``x``.
 
     ``1 - scale * mean over members of the mean absolute deviation from the set's mean``:
-    1 when every member is identical. With ``scale = 2`` for vectors in [0, 1] (values)
-    and ``scale = len(GOALS)`` for goal weights (so that the deviation is the L1
-    distance to the set's mean), a set of two has alignment ``1 - mean |x - y|`` and
-    ``1 - TV(x, y)`` respectively. Rows with label -1 are ignored.
+    1 when every member is identical. With ``scale = 2`` for vectors in [0, 1] (values),
+    a set of two has alignment ``1 - mean |x - y|``. Rows with label -1 are ignored. This
+    is the definition :func:`classify` uses for a network's value alignment.
     """
     if k == 0:
         return np.empty(0)
@@ -135,6 +147,81 @@ class Networks:
         return int((self.type == kind).sum())
 
 
+@numba.njit(cache=True)
+def _classify(n, a, b, last_activity, district, leadership, goals, values, month, min_size,
+              coordinator_leadership, coordinator_centrality, goal_agreement, activity_window,
+              activity_share, ideology_threshold, marketing_goal):  # pragma: no cover - compiled
+    cluster, k_all = _components(n, a, b)
+    cluster_size = np.zeros(k_all, np.int64)
+    for v in range(n):
+        cluster_size[cluster[v]] += 1
+    network_of = np.full(k_all, -1, np.int64)
+    k = 0
+    for c in range(k_all):
+        if cluster_size[c] >= min_size:
+            network_of[c] = k
+            k += 1
+    label = np.empty(n, np.int64)
+    for v in range(n):
+        label[v] = network_of[cluster[v]]
+    degree = np.zeros(n, np.int64)
+    for e in range(len(a)):
+        degree[a[e]] += 1
+        degree[b[e]] += 1
+    n_goals, n_values = goals.shape[1], values.shape[1]
+    n_districts = district.max() + 1 if n else 1
+    size = np.zeros(k, np.int64)
+    votes = np.zeros((k, n_goals), np.int64)
+    coordinated = np.zeros(k, np.bool_)
+    value_sum = np.zeros((k, n_values))
+    spans = np.zeros((k, n_districts), np.bool_)
+    districts = np.zeros(k, np.int64)
+    for v in range(n):
+        net = label[v]
+        if net < 0:
+            continue
+        size[net] += 1
+        votes[net, np.argmax(goals[v])] += 1
+        # a coordinator: a strong leader tied to enough of the other members
+        if leadership[v] >= coordinator_leadership and \
+                degree[v] >= coordinator_centrality * (cluster_size[cluster[v]] - 1):
+            coordinated[net] = True
+        value_sum[net] += values[v]
+        if not spans[net, district[v]]:
+            spans[net, district[v]] = True
+            districts[net] += 1
+    deviation = np.zeros(k)
+    for v in range(n):
+        net = label[v]
+        if net >= 0:
+            deviation[net] += np.abs(values[v] - value_sum[net] / size[net]).mean()
+    ties, recent = np.zeros(k, np.int64), np.zeros(k, np.int64)
+    for e in range(len(a)):
+        net = label[a[e]]
+        if net >= 0:
+            ties[net] += 1
+            recent[net] += last_activity[e] > month - activity_window
+    value_alignment = np.empty(k)
+    top_goal = np.full(k, -1, np.int64)
+    regular = np.zeros(k, np.bool_)
+    kind = np.empty(k, np.int8)
+    marketing_districts = 0
+    for net in range(k):
+        value_alignment[net] = 1.0 - 2.0 * deviation[net] / size[net]
+        best = np.argmax(votes[net])
+        if votes[net, best] >= goal_agreement * size[net]:
+            top_goal[net] = best
+        regular[net] = recent[net] >= activity_share * max(ties[net], 1)
+        if coordinated[net] and top_goal[net] >= 0 and regular[net]:
+            kind[net] = SHARED_IDEOLOGY if value_alignment[net] >= ideology_threshold else STRUCTURED
+            if top_goal[net] == marketing_goal:
+                marketing_districts = max(marketing_districts, districts[net])
+        else:
+            kind[net] = LOOSE
+    return (label, cluster, cluster_size, kind, size, districts, top_goal, coordinated, regular,
+            value_alignment, marketing_districts)
+
+
 def classify(n: int, a: np.ndarray, b: np.ndarray, last_activity: np.ndarray, *,
              district: np.ndarray, leadership: np.ndarray, goals: np.ndarray,
              values: np.ndarray, month: int, p: EmergenceParams) -> Networks:
@@ -147,53 +234,18 @@ def classify(n: int, a: np.ndarray, b: np.ndarray, last_activity: np.ndarray, *,
         last_activity: Month of each edge's last joint activity.
         district: District code of each node.
         leadership: Leadership capacity of each node.
-        goals: (n, len(GOALS)) goal weights.
-        values: (n, d) values in [0, 1].
+        goals: (n, len(GOALS)) goal weights; a node's top goal is its largest weight.
+        values: (n, d) values in [0, 1]; alignment as in :func:`alignment` with scale 2.
         month: The current month (for "regular" activity).
         p: Thresholds.
     """
-    cluster = components(n, a, b)
-    k_all = int(cluster.max()) + 1 if n else 0
-    cluster_size = np.bincount(cluster, minlength=k_all)
-    big = np.flatnonzero(cluster_size >= p.min_size)
-    remap = np.full(k_all, -1)
-    remap[big] = np.arange(len(big))
-    label = remap[cluster]
-    k = len(big)
-    size = cluster_size[big]
-    edge_label = label[a]
-    in_net = edge_label >= 0
-    # coordinator: strong leader tied to enough of the others
-    degree = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
-    members = label >= 0
-    central = degree >= p.coordinator_centrality * (cluster_size[cluster] - 1)
-    is_coord = members & (leadership >= p.coordinator_leadership) & central
-    coordinated = np.bincount(label[is_coord], minlength=k) > 0
-    # agreed top goal
-    top = goals.argmax(axis=1)
-    g = len(GOALS)
-    votes = np.bincount(label[members] * g + top[members], minlength=k * g).reshape(k, g)
-    best = votes.argmax(axis=1) if k else np.empty(0, np.int64)
-    agreed = votes.max(axis=1, initial=0) >= p.goal_agreement * size
-    top_goal = np.where(agreed, best, -1)
-    # regular joint activity
-    recent = last_activity > month - p.activity_window
-    n_edges = np.bincount(edge_label[in_net], minlength=k)
-    n_recent = np.bincount(edge_label[in_net & recent], minlength=k)
-    regular = n_recent >= p.activity_share * np.maximum(n_edges, 1)
-    value_alignment = alignment(values, label, k, scale=2.0)
-    # districts spanned
-    n_districts = int(district.max(initial=0)) + 1
-    spanned = np.unique(label[members] * n_districts + district[members])
-    districts = np.bincount(spanned // n_districts, minlength=k)
-    structured = coordinated & agreed & regular
-    kind = np.where(structured, np.where(value_alignment >= p.ideology_threshold, SHARED_IDEOLOGY,
-                                         STRUCTURED), LOOSE).astype(np.int8)
-    marketing = structured & (top_goal == _MARKETING_GOAL)
-    return Networks(label=label, cluster=cluster, cluster_size=cluster_size, type=kind, size=size,
-                    districts=districts, top_goal=top_goal, coordinated=coordinated,
-                    regular_activity=regular, value_alignment=value_alignment,
-                    marketing_districts=int(districts[marketing].max(initial=0)))
+    out = _classify(n, np.asarray(a, np.int64), np.asarray(b, np.int64),
+                    np.asarray(last_activity, np.int64), np.asarray(district, np.int64),
+                    np.asarray(leadership, np.float64), np.asarray(goals, np.float64),
+                    np.asarray(values, np.float64), month, p.min_size, p.coordinator_leadership,
+                    p.coordinator_centrality, p.goal_agreement, p.activity_window,
+                    p.activity_share, p.ideology_threshold, _MARKETING_GOAL)
+    return Networks(*out[:-1], marketing_districts=int(out[-1]))
 
 
 def classify_graph(graph, *, month: int, params: EmergenceParams | None = None) -> Networks:

@@ -290,7 +290,7 @@ def _features(table: pd.DataFrame) -> GroupFeatures:
             if name:
                 support[i, SUPPORT_SOURCES.index(name)] = True
     prior_names = {p: i for i, p in enumerate(sorted(set(table["prior_network"]) - {""}))}
-    return GroupFeatures(
+    result = GroupFeatures(
         district=table["district"].map(codes).to_numpy(np.int64),
         district_names=district_names,
         kind=table["kind"].map(kind_codes).to_numpy(np.int64),
@@ -303,6 +303,10 @@ def _features(table: pd.DataFrame) -> GroupFeatures:
                                dtype=np.int64),
         group_id=ids,
     )
+    for value in vars(result).values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False  # shared between models built from one file
+    return result
 
 
 features = _features
@@ -352,8 +356,7 @@ def validate_groups(table: pd.DataFrame, *, source: str) -> pd.DataFrame:
         raise ScenarioError(f"{source}: no groups (the file has a header but no rows)")
     table = table.copy()
     for c in table.columns:
-        if table[c].dtype == object:
-            table[c] = table[c].astype(str).str.strip()
+        table[c] = table[c].astype(str).str.strip()
 
     def row_error(i: int, column: str, what: str) -> ScenarioError:
         # Row numbers as a spreadsheet shows them: the header is row 1.
@@ -435,13 +438,15 @@ def synthetic_groups(n: int, n_districts: int, *, rng: np.random.Generator) -> p
     base += np.where(origin_self[:, None], _ORIGIN_EFFECT["self"], _ORIGIN_EFFECT["agency"])
     base += support.astype(float) @ np.array([_SUPPORT_EFFECT[s] for s in SUPPORT_SOURCES])
     caps = np.clip(base + rng.normal(0, _CAPACITY_SPREAD, base.shape), 0.02, 0.98).round(3)
-    # member groups join a cooperative of their district when there is one
-    is_coop = kind == KINDS.index("cooperative")
-    coop_rows = np.flatnonzero(is_coop)
-    coop_of_district = np.full(n_districts, -1)
-    coop_of_district[district[coop_rows]] = coop_rows
-    is_member = np.isin(kind, [KINDS.index(k) for k in MEMBER_KINDS])
-    parent_row = np.where(is_member, coop_of_district[district], -1)
+    # member groups join one of their district's cooperatives, at random, if it has any
+    coop_rows = np.flatnonzero(kind == KINDS.index("cooperative"))
+    coop_rows = coop_rows[np.argsort(district[coop_rows], kind="stable")]
+    coops_in = np.bincount(district[coop_rows], minlength=n_districts)
+    first_coop = np.concatenate([[0], np.cumsum(coops_in)[:-1]])
+    is_member = np.isin(kind, [KINDS.index(k) for k in MEMBER_KINDS]) & (coops_in[district] > 0)
+    pick = first_coop[district] + (rng.random(n) * coops_in[district]).astype(np.int64)
+    parent_row = np.where(is_member, coop_rows[np.minimum(pick, len(coop_rows) - 1)], -1) \
+        if len(coop_rows) else np.full(n, -1)
     width = len(str(n))
     ids = np.char.add("S", np.char.zfill(np.arange(1, n + 1).astype(str), width))
     names = np.array([f"D{d + 1:04d}" for d in range(n_districts)])

@@ -185,6 +185,8 @@ class FollowupParams(_Section):
     introduction_prob: float = param(0.25, low=0.0, high=1.0, unit="probability",
                                      help="Chance a visit introduces the group to a complementary "
                                           "group in another district.")
+    candidates: int = param(8, low=1, high=100, unit="groups",
+                            help="Groups of other districts the team considers for an introduction.")
     introduction_gain: float = param(0.5, low=0.0, high=1.0, unit="strength",
                                      help="Strength of the tie an introduction makes.")
 
@@ -486,12 +488,19 @@ def load_scenario(path: str | Path) -> Scenario:
     tables: list[dict[str, Any]] = []
     digest = hashlib.sha256()
     current: Path | None = path
+    chain_child = path
     while current is not None:
         resolved = current.resolve()
         if resolved in chain:
             raise ScenarioError(f"{path}: 'base' chain loops back to {current}")
         chain.append(resolved)
-        data = _read_toml(current)
+        try:
+            data = _read_toml(current)
+        except ScenarioError as e:
+            if current is path:
+                raise
+            raise ScenarioError(f"{chain_child}: key 'base': {e}") from None
+        validate_parameters({k: v for k, v in data.items() if k not in _TOP_KEYS}, source=str(current))
         digest.update(current.read_bytes())
         tables.append(data)
         base = data.get("base")
@@ -501,6 +510,7 @@ def load_scenario(path: str | Path) -> Scenario:
             raise ScenarioError(f"{current}: key 'base': must be a scenario name or path (text)")
         else:
             candidate = current.parent / base
+            chain_child = current
             current = candidate if candidate.suffix == ".toml" else candidate.with_suffix(".toml")
     merged: dict[str, Any] = {}
     for data in reversed(tables):
@@ -581,7 +591,10 @@ def apply_overrides(params: Parameters, overrides: Mapping[str, Any], *,
     """Return ``params`` with dotted-key values replaced, validated as a whole."""
     data = params.model_dump()
     for key, value in overrides.items():
-        spec(key)
+        try:
+            spec(key)
+        except ScenarioError as e:
+            raise ScenarioError(f"{source}: {e}") from None
         section, name = _split_key(key)
         data[section][name] = value
     return validate_parameters(data, source=source)

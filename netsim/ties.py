@@ -8,6 +8,7 @@ adding and removing many ties at once is a few vectorised calls, whatever their 
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 __all__ = ["TIE_KINDS", "Ties"]
@@ -68,42 +69,25 @@ class Ties:
 
         An existing tie closes a share ``gain`` of its gap to full strength and takes the
         new ``kind``; a missing one is formed with strength ``gain``. Pairs of a group
-        with itself are ignored; a pair named twice counts once.
+        with itself are ignored; a pair named twice counts once (its first mention).
 
         Returns:
             How many ties were formed.
         """
         a = np.asarray(a, dtype=np.int64)
-        b = np.asarray(b, dtype=np.int64)
-        keep = a != b
-        if not keep.all():
-            a, b = a[keep], b[keep]
-            gain = gain[keep] if isinstance(gain, np.ndarray) else gain
-            kind = kind[keep] if isinstance(kind, np.ndarray) else kind
         if len(a) == 0:
             return 0
-        keys, first = np.unique(self.pairs_key(a, b), return_index=True)
-        gain_u = gain[first] if isinstance(gain, np.ndarray) else np.full(len(keys), gain)
-        kind_u = kind[first] if isinstance(kind, np.ndarray) else np.full(len(keys), kind)
-        pos, hit = self._locate(keys)
-        old = pos[hit]
-        self.strength[old] += gain_u[hit] * (1.0 - self.strength[old])
-        self.kind[old] = kind_u[hit]
-        self.last_used[old] = month
-        new = ~hit
-        n_new = int(new.sum())
-        if n_new:
-            new_keys = keys[new]
-            at = pos[new]
-            self.key = np.insert(self.key, at, new_keys)
-            self.a = np.insert(self.a, at, new_keys // self.n)
-            self.b = np.insert(self.b, at, new_keys % self.n)
-            self.strength = np.insert(self.strength, at, gain_u[new])
-            self.kind = np.insert(self.kind, at, kind_u[new].astype(np.int8))
-            self.formed = np.insert(self.formed, at, month)
-            self.last_used = np.insert(self.last_used, at, month)
-            self.last_activity = np.insert(self.last_activity, at, NEVER)
-        return n_new
+        b = np.asarray(b, dtype=np.int64)
+        gain = np.full(len(a), gain) if np.isscalar(gain) else np.asarray(gain, dtype=np.float64)
+        kind = np.full(len(a), kind, np.int8) if np.isscalar(kind) else np.asarray(kind, dtype=np.int8)
+        arrays = (self.key, self.a, self.b, self.strength, self.kind, self.formed,
+                  self.last_used, self.last_activity)
+        merged = _reinforce(*arrays, self.n, a, b, gain, kind, month)
+        if merged is not None:
+            (self.key, self.a, self.b, self.strength, self.kind, self.formed,
+             self.last_used, self.last_activity) = merged[:-1]
+            return int(merged[-1])
+        return 0
 
     def keep(self, mask: np.ndarray) -> None:
         """Keep only the ties where ``mask`` is true (order is preserved)."""
@@ -114,3 +98,60 @@ class Ties:
         """Number of ties of each group (of the ties in ``mask``, if given)."""
         a, b = (self.a, self.b) if mask is None else (self.a[mask], self.b[mask])
         return np.bincount(a, minlength=self.n) + np.bincount(b, minlength=self.n)
+
+
+@numba.njit(cache=True)
+def _reinforce(key, a, b, strength, kind, formed, last_used, last_activity, n,
+               pa, pb, gain, pkind, month):  # pragma: no cover - compiled
+    """Strengthen existing ties in place; return new arrays with the new ties merged in."""
+    pairs = np.empty(len(pa), np.int64)
+    for i in range(len(pa)):
+        lo, hi = min(pa[i], pb[i]), max(pa[i], pb[i])
+        pairs[i] = lo * n + hi if lo != hi else -1
+    order = np.argsort(pairs, kind="mergesort")  # stable: a pair's first mention comes first
+    is_new = np.zeros(len(pa), np.bool_)
+    n_new = 0
+    previous = -1
+    for i in order:
+        k = pairs[i]
+        if k < 0 or k == previous:
+            continue
+        previous = k
+        at = np.searchsorted(key, k)
+        if at < len(key) and key[at] == k:
+            strength[at] += gain[i] * (1.0 - strength[at])
+            kind[at] = pkind[i]
+            last_used[at] = month
+        else:
+            is_new[i] = True
+            n_new += 1
+    if n_new == 0:
+        return None
+    total = len(key) + n_new
+    out_key = np.empty(total, np.int64)
+    out_a, out_b = np.empty(total, np.int64), np.empty(total, np.int64)
+    out_strength = np.empty(total, np.float64)
+    out_kind = np.empty(total, np.int8)
+    out_formed, out_used = np.empty(total, np.int32), np.empty(total, np.int32)
+    out_activity = np.empty(total, np.int32)
+    old, j = 0, 0
+    for i in order:  # merge the new ties (ascending keys) into the old ones
+        if not is_new[i]:
+            continue
+        while old < len(key) and key[old] < pairs[i]:
+            out_key[j], out_a[j], out_b[j] = key[old], a[old], b[old]
+            out_strength[j], out_kind[j] = strength[old], kind[old]
+            out_formed[j], out_used[j], out_activity[j] = formed[old], last_used[old], last_activity[old]
+            old += 1
+            j += 1
+        out_key[j], out_a[j], out_b[j] = pairs[i], pairs[i] // n, pairs[i] % n
+        out_strength[j], out_kind[j] = gain[i], pkind[i]
+        out_formed[j], out_used[j], out_activity[j] = month, month, NEVER
+        j += 1
+    while old < len(key):
+        out_key[j], out_a[j], out_b[j] = key[old], a[old], b[old]
+        out_strength[j], out_kind[j] = strength[old], kind[old]
+        out_formed[j], out_used[j], out_activity[j] = formed[old], last_used[old], last_activity[old]
+        old += 1
+        j += 1
+    return (out_key, out_a, out_b, out_strength, out_kind, out_formed, out_used, out_activity, n_new)

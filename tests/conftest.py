@@ -52,6 +52,11 @@ def groups_table(districts: Sequence[str], *, kinds: Sequence[str] | None = None
     return table
 
 
+@pytest.fixture
+def make_table() -> Callable[..., pd.DataFrame]:
+    return groups_table
+
+
 def build_state(districts: Sequence[str], *, kinds: Sequence[str] | None = None,
                 capacities: np.ndarray | Sequence[Sequence[float]] | None = None,
                 goals: np.ndarray | Sequence[Sequence[float]] | None = None,

@@ -1,23 +1,26 @@
 """Follow-up visits: the team visits groups, builds trust, and weaves the network.
 
 Each month from ``start_month`` the team makes ``visits_per_month * (1 + ease_with_trust
-* mean trust)`` visits (support gets easier as relations improve, as the study found),
-to participants chosen by the policy: ``random``; ``weakest`` (lowest mean capacity
-first); ``least_trusted``; or ``bridge`` (fewest ties to other districts first). A visit
-closes a share ``trust_gain`` of the gap to full trust and ``capacity_gain`` of the gap
-in the group's weakest capacity. With chance ``introduction_prob`` it also introduces
-the group to the most complementary of ``forum.candidates`` participants of other
-districts (network weaving, the route to cross-district ties): a tie of strength
-``introduction_gain``, a marketing tie if both put marketing first.
+* mean trust)`` visits (support gets easier as relations improve, as the study found), to
+participants chosen by the policy: ``random``; ``weakest`` (lowest mean capacity first);
+``least_trusted``; or ``bridge`` (fewest ties to participants of other districts first).
+
+A visit closes a share ``trust_gain`` of the gap to full trust and ``capacity_gain`` of
+the gap in the group's weakest capacity. With chance ``introduction_prob`` it also
+introduces the group to the best match among ``candidates`` participants drawn at random
+(with replacement) from other districts, the match being complementarity plus goal
+agreement, so the team weaves around shared purposes (the route to cross-district ties):
+a tie of strength ``introduction_gain``, a marketing tie if both put marketing first.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from netsim.population import GOALS
-from netsim.processes.forum import complementarity
-from netsim.processes.interaction import goal_agreement
+from netsim.processes.forum import complementarity_of
+from netsim.processes.interaction import agreement_of
 from netsim.scenario import FollowupParams
 from netsim.state import GroupState
 from netsim.ties import EXCHANGE, MARKETING
@@ -49,17 +52,47 @@ def choose_visits(state: GroupState, members: np.ndarray, k: int, policy: str,
         priority = state.capacities[members].mean(axis=1)
     elif policy == "least_trusted":
         priority = state.trust[members]
-    else:  # bridge
+    else:  # bridge: fewest ties to participants of other districts first
         t = state.ties
-        cross = state.district[t.a] != state.district[t.b]
+        cross = (state.district[t.a] != state.district[t.b]) \
+            & state.participating[t.a] & state.participating[t.b]
         priority = (np.bincount(t.a[cross], minlength=state.n)
                     + np.bincount(t.b[cross], minlength=state.n))[members].astype(float)
     order = np.lexsort((jitter, priority))
     return members[order[:k]]
 
 
-def follow_up(state: GroupState, p: FollowupParams, candidates: int,
-              rng: np.random.Generator, month: int) -> np.ndarray:
+@numba.njit(cache=True)
+def _visit(visited, introduce, pool, capacities, goals, trust, visits, district, trust_gain,
+           capacity_gain):  # pragma: no cover - compiled
+    for v in visited:
+        visits[v] += 1
+        trust[v] += trust_gain * (1.0 - trust[v])
+        weakest = np.argmin(capacities[v])
+        capacities[v, weakest] += capacity_gain * (1.0 - capacities[v, weakest])
+    first, second = np.empty(len(visited), np.int64), np.empty(len(visited), np.int64)
+    kind = np.empty(len(visited), np.int8)
+    m = 0
+    for x in range(len(visited)):
+        if not introduce[x]:
+            continue
+        v, best, best_fit = visited[x], -1, 0.0
+        for c in pool[x]:  # the best match among the sampled groups of other districts
+            if district[c] == district[v]:
+                continue
+            fit = complementarity_of(capacities, v, c) + agreement_of(goals, v, c)
+            if best < 0 or fit > best_fit:
+                best, best_fit = c, fit
+        if best >= 0 and best_fit > 0:
+            first[m], second[m] = v, best
+            market = np.argmax(goals[v]) == _MARKETING_GOAL and np.argmax(goals[best]) == _MARKETING_GOAL
+            kind[m] = MARKETING if market else EXCHANGE
+            m += 1
+    return first[:m], second[:m], kind[:m]
+
+
+def follow_up(state: GroupState, p: FollowupParams, rng: np.random.Generator,
+              month: int) -> np.ndarray:
     """Make this month's visits; return the rows visited."""
     members = np.flatnonzero(state.participating)
     if len(members) == 0:
@@ -68,29 +101,9 @@ def follow_up(state: GroupState, p: FollowupParams, candidates: int,
     visited = choose_visits(state, members, k, p.policy, rng)
     if len(visited) == 0:
         return visited
-    state.visits[visited] += 1
-    state.trust[visited] += p.trust_gain * (1.0 - state.trust[visited])
-    weakest = state.capacities[visited].argmin(axis=1)
-    state.capacities[visited, weakest] += p.capacity_gain * (1.0 - state.capacities[visited, weakest])
-    introduce(state, visited[rng.random(len(visited)) < p.introduction_prob], members, p,
-              candidates, rng, month)
-    return visited
-
-
-def introduce(state: GroupState, who: np.ndarray, members: np.ndarray, p: FollowupParams,
-              candidates: int, rng: np.random.Generator, month: int) -> None:
-    """Introduce each of ``who`` to its most complementary sampled peer in another district."""
-    if len(who) == 0:
-        return
-    pool = members[rng.integers(0, len(members), (len(who), candidates))]
-    me = np.broadcast_to(who[:, None], pool.shape)
-    fit = (complementarity(state.capacities, me.ravel(), pool.ravel())
-           + goal_agreement(state.goals, me.ravel(), pool.ravel())).reshape(pool.shape)
-    fit = np.where(state.district[pool] != state.district[me], fit, -1.0)
-    best = fit.argmax(axis=1)
-    partner = pool[np.arange(len(who)), best]
-    ok = fit[np.arange(len(who)), best] > 0
-    a, b = who[ok], partner[ok]
-    top = state.goals.argmax(axis=1)
-    kind = np.where((top[a] == _MARKETING_GOAL) & (top[b] == _MARKETING_GOAL), MARKETING, EXCHANGE)
+    introduce = rng.random(len(visited)) < p.introduction_prob
+    pool = members[rng.integers(0, len(members), (len(visited), p.candidates))]
+    a, b, kind = _visit(visited, introduce, pool, state.capacities, state.goals, state.trust,
+                        state.visits, state.district, p.trust_gain, p.capacity_gain)
     state.ties.reinforce(a, b, p.introduction_gain, kind=kind, month=month)
+    return visited

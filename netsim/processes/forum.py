@@ -18,6 +18,7 @@ groups that meet towards each other.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from netsim.population import GOALS
@@ -25,7 +26,8 @@ from netsim.scenario import ForumParams
 from netsim.state import GroupState
 from netsim.ties import EXCHANGE, MARKETING
 
-__all__ = ["choose_partners", "complementarity", "hold_forums", "is_forum_month"]
+__all__ = ["choose_partners", "complementarity", "complementarity_of", "hold_forums", "is_forum_month",
+           "pull_together"]
 
 _MARKETING_GOAL = GOALS.index("marketing")
 
@@ -37,10 +39,20 @@ def is_forum_month(p: ForumParams, month: int) -> bool:
     return (month - p.start_month) % p.interval == 0
 
 
-def complementarity(capacities: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+@numba.njit(cache=True)
+def complementarity_of(capacities: np.ndarray, i: int, j: int) -> float:  # pragma: no cover
     """How much stronger ``j`` is than ``i`` in ``i``'s weakest capacity (0 if weaker)."""
-    weakest = capacities[i].argmin(axis=1)
-    return np.maximum(capacities[j, weakest] - capacities[i, weakest], 0.0)
+    weakest = np.argmin(capacities[i])
+    return max(capacities[j, weakest] - capacities[i, weakest], 0.0)
+
+
+@numba.njit(cache=True)
+def complementarity(capacities: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """:func:`complementarity_of` for each pair ``(i[x], j[x])``."""
+    out = np.empty(len(i))
+    for x in range(len(i)):
+        out[x] = complementarity_of(capacities, i[x], j[x])
+    return out
 
 
 def choose_partners(state: GroupState, attendees: np.ndarray, room: np.ndarray,

@@ -16,6 +16,7 @@ new ties form. Inspiration then fades by ``inspiration_decay`` a month.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from netsim.population import GOALS
@@ -23,60 +24,102 @@ from netsim.scenario import InteractionParams
 from netsim.state import GroupState
 from netsim.ties import EXCHANGE, JOINT_ACTIVITY, MARKETING
 
-__all__ = ["goal_agreement", "interact", "joint_activity", "triadic_closure"]
+__all__ = ["agreement_of", "goal_agreement", "interact", "joint_activity", "triadic_closure"]
 
 _MARKETING_GOAL = GOALS.index("marketing")
 
 
-def goal_agreement(goals: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``1 - total-variation distance`` between the goals of ``a`` and ``b`` (in [0, 1])."""
-    return 1.0 - 0.5 * np.abs(goals[a] - goals[b]).sum(axis=1)
+@numba.njit(cache=True)
+def agreement_of(goals: np.ndarray, i: int, j: int) -> float:  # pragma: no cover - compiled
+    """``1 - TV``: one minus the total-variation distance between two groups' goals."""
+    return 1.0 - 0.5 * np.abs(goals[i] - goals[j]).sum()
+
+
+@numba.njit(cache=True)
+def goal_agreement(goals: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """:func:`agreement_of` for each pair ``(a[x], b[x])`` (in [0, 1])."""
+    out = np.empty(len(a))
+    for x in range(len(a)):
+        out[x] = agreement_of(goals, a[x], b[x])
+    return out
+
+
+@numba.njit(cache=True)
+def _joint_activity(a, b, strength, kind, last_used, last_activity, participating, goals, draw,
+                    activity_rate, goal_weight, activity_gain, month):  # pragma: no cover
+    used = np.empty(len(a), np.int64)
+    m = 0
+    for e in range(len(a)):
+        u, v = a[e], b[e]
+        if not (participating[u] and participating[v]):
+            continue
+        chance = activity_rate * strength[e] * (1.0 - goal_weight + goal_weight * agreement_of(goals, u, v))
+        if draw[e] < chance:
+            used[m] = e
+            m += 1
+            strength[e] += activity_gain * (1.0 - strength[e])
+            last_used[e] = month
+            last_activity[e] = month
+            both_market = np.argmax(goals[u]) == _MARKETING_GOAL and np.argmax(goals[v]) == _MARKETING_GOAL
+            kind[e] = MARKETING if both_market else JOINT_ACTIVITY
+    return used[:m]
 
 
 def joint_activity(state: GroupState, p: InteractionParams, rng: np.random.Generator,
                    month: int) -> np.ndarray:
     """Joint activity along participant ties; return the indices of the ties used."""
     t = state.ties
-    live = np.flatnonzero(state.participating[t.a] & state.participating[t.b])
-    if len(live) == 0:
-        return live
-    a, b = t.a[live], t.b[live]
-    agree = goal_agreement(state.goals, a, b)
-    chance = p.activity_rate * t.strength[live] * (1.0 - p.goal_weight + p.goal_weight * agree)
-    used = live[rng.random(len(live)) < chance]
-    t.strength[used] += p.activity_gain * (1.0 - t.strength[used])
-    t.last_used[used] = month
-    t.last_activity[used] = month
-    top = state.goals.argmax(axis=1)
-    t.kind[used] = np.where((top[t.a[used]] == _MARKETING_GOAL) & (top[t.b[used]] == _MARKETING_GOAL),
-                            MARKETING, JOINT_ACTIVITY)
-    return used
+    return _joint_activity(t.a, t.b, t.strength, t.kind, t.last_used, t.last_activity,
+                           state.participating, state.goals, rng.random(len(t)),
+                           p.activity_rate, p.goal_weight, p.activity_gain, month)
+
+
+@numba.njit(cache=True)
+def _friends_of_friends(n, key, a, b, participating, reach, pick_friend, pick_next):  # pragma: no cover
+    degree = np.zeros(n, np.int64)
+    for e in range(len(a)):
+        if participating[a[e]] and participating[b[e]]:
+            degree[a[e]] += 1
+            degree[b[e]] += 1
+    start = np.zeros(n + 1, np.int64)
+    for v in range(n):
+        start[v + 1] = start[v] + degree[v]
+    fill = start[:-1].copy()
+    partner = np.empty(start[n], np.int64)
+    for e in range(len(a)):  # ties in key order, so each group's partners come out sorted
+        if participating[a[e]] and participating[b[e]]:
+            partner[fill[a[e]]] = b[e]
+            fill[a[e]] += 1
+            partner[fill[b[e]]] = a[e]
+            fill[b[e]] += 1
+    first, second = np.empty(n, np.int64), np.empty(n, np.int64)
+    m = 0
+    for v in range(n):
+        if not reach[v] or degree[v] == 0:
+            continue
+        friend = partner[start[v] + int(pick_friend[v] * degree[v])]
+        other = partner[start[friend] + int(pick_next[v] * degree[friend])]
+        if other == v:
+            continue
+        lo, hi = min(v, other), max(v, other)
+        at = np.searchsorted(key, lo * n + hi)
+        if at < len(key) and key[at] == lo * n + hi:
+            continue  # already tied
+        first[m], second[m] = v, other
+        m += 1
+    return first[:m], second[:m]
 
 
 def triadic_closure(state: GroupState, p: InteractionParams, rng: np.random.Generator,
                     month: int) -> int:
     """Friends of friends meet; return how many new ties formed."""
+    if p.closure_rate == 0:
+        return 0
     t = state.ties
-    live = state.participating[t.a] & state.participating[t.b]
-    if not live.any() or p.closure_rate == 0:
-        return 0
-    a, b = t.a[live], t.b[live]
-    ends = np.concatenate([a, b])
-    others = np.concatenate([b, a])
-    order = np.argsort(ends, kind="stable")
-    ends, others = ends[order], others[order]
-    start = np.searchsorted(ends, np.arange(state.n))
-    degree = np.searchsorted(ends, np.arange(state.n), side="right") - start
-    reach = np.flatnonzero((degree > 0) & state.participating
-                           & (rng.random(state.n) < p.closure_rate * state.inspiration))
-    if len(reach) == 0:
-        return 0
-    friend = others[start[reach] + (rng.random(len(reach)) * degree[reach]).astype(np.int64)]
-    has = degree[friend] > 0
-    reach, friend = reach[has], friend[has]
-    fof = others[start[friend] + (rng.random(len(friend)) * degree[friend]).astype(np.int64)]
-    new = (fof != reach) & (t.find(reach, fof) < 0)
-    return t.reinforce(reach[new], fof[new], p.closure_gain, kind=EXCHANGE, month=month)
+    reach = state.participating & (rng.random(state.n) < p.closure_rate * state.inspiration)
+    a, b = _friends_of_friends(state.n, t.key, t.a, t.b, state.participating, reach,
+                               rng.random(state.n), rng.random(state.n))
+    return t.reinforce(a, b, p.closure_gain, kind=EXCHANGE, month=month)
 
 
 def interact(state: GroupState, p: InteractionParams, rng: np.random.Generator,

@@ -1,0 +1,965 @@
+"""Scenario batches: every scenario x sweep point x replicate, on local processes or Dask.
+
+A batch is a :class:`BatchPlan`: scenarios, the sweep points (a grid from ``--sweep``
+options, or explicit points such as a sensitivity sample), the number of replicates and a
+base seed. Each run has an identity (scenario name, sweep values, replicate) and a seed
+drawn from ``numpy.random.SeedSequence(base_seed, spawn_key=hash(identity))``, so a run's
+result does not depend on how many workers there are, on the order runs are done in,
+or on the engine that ran them.
+
+Runs are sent out in chunks (:func:`chunk_size`): a worker runs a chunk and returns its
+tables as Parquet bytes, and the main process stores each chunk atomically
+(:mod:`netsim.store`). Engines:
+
+* :class:`InProcessEngine`: one worker, the calling process itself;
+* :class:`ProcessPoolEngine`: local worker processes (the default for ``--workers`` > 1);
+* :class:`DaskEngine`: a ``distributed.LocalCluster`` or a running Dask scheduler.
+
+A run that raises is recorded with its error and seed and the batch goes on; a worker
+process that dies is replaced and its chunks are tried again.
+
+Example:
+    >>> from netsim import load_scenario
+    >>> from netsim.batch import make_plan, parse_sweep
+    >>> plan = make_plan([load_scenario("scenarios/baseline.toml")],
+    ...                  sweeps=[parse_sweep("forum.interval=2,4")], replicates=3, seed=1)
+    >>> len(plan.runs)
+    6
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import logging
+import math
+import multiprocessing as mp
+import re
+import signal
+import time
+import tomllib
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from netsim.population import Groups
+from netsim.scenario import Scenario, ScenarioError, spec
+from netsim.store import ChunkResult, ResultStore
+
+__all__ = [
+    "DASK_CONNECT_TIMEOUT",
+    "BatchError",
+    "BatchOutcome",
+    "BatchPlan",
+    "Chunk",
+    "DaskEngine",
+    "Engine",
+    "InProcessEngine",
+    "ProcessPoolEngine",
+    "RunContext",
+    "RunSpec",
+    "batch_manifest",
+    "chunk_size",
+    "final_month",
+    "make_chunks",
+    "make_engine",
+    "make_plan",
+    "parse_sweep",
+    "progress_bar",
+    "run_batch",
+    "run_chunk",
+    "run_id",
+    "run_identity",
+    "run_seed",
+    "simulate",
+    "summarise",
+    "summary_rows",
+]
+
+#: Seconds to wait for a Dask scheduler (and for its first worker) before giving up.
+DASK_CONNECT_TIMEOUT = 5.0
+#: Largest chunk of runs sent as one task.
+MAX_CHUNK = 200
+#: How often a chunk is tried when worker processes die under it.
+_ATTEMPTS = 3
+
+#: A sweep point: ``((key, value), ...)`` sorted by key.
+Point = tuple[tuple[str, Any], ...]
+
+
+class BatchError(ValueError):
+    """A batch that cannot be run as asked (a bad sweep, an unreachable cluster...)."""
+
+
+# -- sweeps ---------------------------------------------------------------------------------
+
+
+def _coerce(key: str, value: Any, where: str) -> Any:
+    s = spec(key)
+    if s.kind in ("int", "float"):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise BatchError(f"{where}: {value!r} is not a number; {key} must be {s.allowed()}")
+        if s.kind == "int":
+            if float(value) != round(value):
+                raise BatchError(f"{where}: {value!r} is not an integer; {key} must be {s.allowed()}")
+            value = int(round(value))
+        else:
+            value = float(value)
+        if (s.low is not None and value < s.low) or (s.high is not None and value > s.high):
+            raise BatchError(f"{where}: {value!r} is outside the allowed range; {key} must be {s.allowed()}")
+        return value
+    if s.kind == "bool":
+        if not isinstance(value, bool):
+            raise BatchError(f"{where}: {value!r}; {key} must be true or false")
+        return value
+    if s.kind == "choice":
+        if value not in s.choices:
+            raise BatchError(f"{where}: {value!r}; {key} must be {s.allowed()}")
+        return value
+    if s.kind == "text":
+        if not isinstance(value, str):
+            raise BatchError(f"{where}: {value!r}; {key} must be a text")
+        return value
+    raise BatchError(f"{where}: {key} is a list and cannot be swept; set it in a scenario file")
+
+
+def _toml_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_sweep(text: str) -> tuple[str, tuple[Any, ...]]:
+    """Parse one ``--sweep``: ``KEY=V1,V2,...`` or ``KEY=LO:HI:STEPS``.
+
+    ``LO:HI:STEPS`` gives ``STEPS`` evenly spaced values from ``LO`` to ``HI`` (rounded
+    for integer parameters). Every value is checked against the schema's declared range.
+
+    Args:
+        text: The option's text, e.g. ``"forum.interval=2,4,6"`` or ``"decay.rate=0:0.3:4"``.
+
+    Returns:
+        The dotted key and its values, in the order given.
+
+    Raises:
+        BatchError: Unknown key, no values, a reversed or empty range, a value outside
+            the schema's range, a repeated value.
+    """
+    where = f"--sweep {text!r}"
+    key, sep, rhs = text.partition("=")
+    key, rhs = key.strip(), rhs.strip()
+    if not sep or not key:
+        raise BatchError(f"{where}: expected KEY=V1,V2,... or KEY=LO:HI:STEPS, such as forum.interval=2,4,6")
+    try:
+        s = spec(key)
+    except ScenarioError as e:
+        raise BatchError(f"{where}: {e}") from None
+    if not rhs:
+        raise BatchError(f"{where}: no values; give KEY=V1,V2,... or KEY=LO:HI:STEPS")
+    if rhs.count(":") == 2 and s.kind in ("int", "float"):
+        lo_text, hi_text, steps_text = (p.strip() for p in rhs.split(":"))
+        lo, hi, steps = _toml_value(lo_text), _toml_value(hi_text), _toml_value(steps_text)
+        if isinstance(steps, bool) or not isinstance(steps, int):
+            raise BatchError(f"{where}: STEPS must be a whole number of values, got {steps_text!r}")
+        lo, hi = (_coerce(key, v, where) for v in (lo, hi))
+        if steps < 1:
+            raise BatchError(f"{where}: empty range; STEPS must be 1 or more")
+        if lo > hi:
+            raise BatchError(f"{where}: reversed range; LO ({lo}) must not be above HI ({hi})")
+        if steps == 1 and lo != hi:
+            raise BatchError(f"{where}: one step cannot span {lo} to {hi}; "
+                             "give at least 2 steps, or one value")
+        grid = np.linspace(lo, hi, steps)
+        values = [int(round(v)) if s.kind == "int" else round(float(v), 12) for v in grid]
+    else:
+        items = [p.strip() for p in rhs.split(",")]
+        if any(not p for p in items):
+            raise BatchError(f"{where}: an empty value in the list; give KEY=V1,V2,...")
+        values = [_coerce(key, _toml_value(p), where) for p in items]
+    values = [_coerce(key, v, where) for v in values]
+    if len(set(values)) < len(values):
+        dup = next(v for v in values if values.count(v) > 1)
+        raise BatchError(f"{where}: the value {dup!r} comes more than once"
+                         + (" after rounding to integers" if s.kind == "int" else ""))
+    return key, tuple(values)
+
+
+def _grid(sweeps: Sequence[tuple[str, Sequence[Any]]]) -> list[Point]:
+    keys = [k for k, _ in sweeps]
+    dup = next((k for k in keys if keys.count(k) > 1), None)
+    if dup:
+        raise BatchError(f"--sweep {dup}: swept twice; give all its values in one --sweep")
+    return [tuple(sorted(zip(keys, combo, strict=True)))
+            for combo in itertools.product(*(vals for _, vals in sweeps))]
+
+
+# -- run identity and seeds -----------------------------------------------------------------
+
+
+def run_identity(scenario: str, point: Point | Mapping[str, Any], replicate: int) -> str:
+    """The canonical text of a run's identity: scenario name, sorted sweep values, replicate."""
+    items = sorted(point.items()) if isinstance(point, Mapping) else sorted(point)
+    return json.dumps([scenario, [[k, v] for k, v in items], int(replicate)],
+                      separators=(",", ":"), ensure_ascii=True)
+
+
+def run_id(identity: str) -> str:
+    """A run's short id: 16 hex digits of a hash of its identity."""
+    return hashlib.blake2b(identity.encode(), digest_size=8).hexdigest()
+
+
+def run_seed(base_seed: int, identity: str) -> int:
+    """The seed of a run: ``SeedSequence(base_seed, spawn_key=hash(identity))``, as an int.
+
+    It depends on nothing but the base seed and the run's identity: not on the order of
+    runs, the number of workers or the engine.
+    """
+    digest = hashlib.blake2b(identity.encode(), digest_size=16).digest()
+    words = tuple(int(w) for w in np.frombuffer(digest, dtype="<u4"))
+    state = np.random.SeedSequence(base_seed, spawn_key=words).generate_state(1, np.uint64)
+    return int(state[0] >> np.uint64(1))  # fits a signed 64-bit column
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a batch.
+
+    Attributes:
+        scenario: Scenario name.
+        point: Sweep values, ``((key, value), ...)`` sorted by key.
+        replicate: Replicate index, from 0.
+        seed: The run's seed (:func:`run_seed`).
+        run_id: The run's id (:func:`run_id`).
+    """
+
+    scenario: str
+    point: Point
+    replicate: int
+    seed: int
+    run_id: str
+
+    def label(self) -> str:
+        """The run in words, e.g. ``baseline forum.interval=2 replicate 3``."""
+        sweep = " ".join(f"{k}={v}" for k, v in self.point)
+        return " ".join(p for p in (self.scenario, sweep, f"replicate {self.replicate}") if p)
+
+
+# -- the plan -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """Every run of a batch, and what defines them.
+
+    Attributes:
+        scenarios: The validated scenarios (unique names), with any ``--set`` applied.
+        points: Sweep points (``((key, value), ...)``); one empty point when nothing is swept.
+        replicates: Replicates of each scenario x point.
+        seed: Base seed.
+        inputs: Keys that vary across points (the table columns besides the outputs).
+        sweeps: The ``--sweep`` values as given, if the points are a grid.
+        kind: ``"batch"`` or ``"sensitivity"``.
+        extra: More of the plan to record in the manifest (e.g. the sensitivity design).
+    """
+
+    scenarios: tuple[Scenario, ...]
+    points: tuple[Point, ...]
+    replicates: int
+    seed: int
+    inputs: tuple[str, ...]
+    sweeps: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    kind: str = "batch"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def runs(self) -> list[RunSpec]:
+        """Every run: scenarios in order, then points, then replicates."""
+        out = []
+        for sc in self.scenarios:
+            for point in self.points:
+                for r in range(self.replicates):
+                    ident = run_identity(sc.name, point, r)
+                    out.append(RunSpec(sc.name, point, r, run_seed(self.seed, ident), run_id(ident)))
+        return out
+
+    def scenario(self, name: str) -> Scenario:
+        """The scenario of that name."""
+        return next(s for s in self.scenarios if s.name == name)
+
+    def record(self) -> dict[str, Any]:
+        """The plan as the manifest records it; ``sha256`` covers every run and its seed."""
+        scenarios = [{
+            "name": s.name,
+            "question": s.question,
+            "file": str(s.path) if s.path else None,
+            "file_sha256": s.sha256 or None,
+            "params_sha256": hashlib.sha256(s.params.model_dump_json().encode()).hexdigest(),
+            "parameters": s.params.flat(),
+        } for s in self.scenarios]
+        h = hashlib.sha256()
+        h.update(json.dumps([[s["name"], s["params_sha256"]] for s in scenarios]).encode())
+        for r in self.runs:
+            h.update(f"{r.run_id}:{r.seed}\n".encode())
+        record: dict[str, Any] = {
+            "kind": self.kind,
+            "sha256": h.hexdigest(),
+            "base_seed": self.seed,
+            "replicates": self.replicates,
+            "sweeps": {k: list(v) for k, v in self.sweeps},
+            "inputs": list(self.inputs),
+            "points": len(self.points),
+            "runs": len(self.runs),
+            "scenarios": scenarios,
+        }
+        record.update(self.extra)
+        return record
+
+
+def make_plan(scenarios: Sequence[Scenario], *, sweeps: Sequence[tuple[str, Sequence[Any]]] = (),
+              points: Sequence[Mapping[str, Any]] | None = None, replicates: int = 1, seed: int = 1,
+              kind: str = "batch", extra: Mapping[str, Any] | None = None) -> BatchPlan:
+    """Make and validate the plan of a batch.
+
+    Args:
+        scenarios: Validated scenarios; their names must differ.
+        sweeps: ``(key, values)`` pairs (:func:`parse_sweep`); every combination is run.
+        points: Explicit points instead of ``sweeps`` (e.g. a sensitivity sample).
+        replicates: Replicates of each scenario x point (1 or more).
+        seed: Base seed (0 or more).
+        kind: Recorded in the manifest.
+        extra: More to record in the manifest's plan.
+
+    Raises:
+        BatchError: Repeated scenario names, a key swept twice, a point the schema
+            rejects for one of the scenarios, bad counts.
+    """
+    if not scenarios:
+        raise BatchError("no scenarios given")
+    names = [s.name for s in scenarios]
+    dup = next((n for n in names if names.count(n) > 1), None)
+    if dup:
+        raise BatchError(f"two scenarios are named {dup!r}; each scenario of a batch needs its own name")
+    if replicates < 1:
+        raise BatchError(f"--replicates must be 1 or more (got {replicates})")
+    if seed < 0:
+        raise BatchError(f"--seed must be 0 or more (got {seed})")
+    if points is None:
+        grid = _grid(sweeps)
+        inputs = tuple(k for k, _ in sweeps)
+    else:
+        grid = [tuple(sorted((k, _coerce(k, v, "sample point")) for k, v in p.items())) for p in points]
+        inputs = tuple(dict(grid[0])) if grid else ()
+        if len(set(grid)) < len(grid):
+            raise BatchError("the same point is given twice")
+    for sc in scenarios:
+        for point in grid:
+            try:
+                where = f"{sc.name} with " + ", ".join(f"{k}={v}" for k, v in point)
+                sc.with_overrides(dict(point), source=where)
+            except ScenarioError as e:
+                raise BatchError(str(e)) from None
+    swept = tuple((k, tuple(v)) for k, v in sweeps) if points is None else ()
+    return BatchPlan(tuple(scenarios), tuple(grid), replicates, seed, inputs, swept, kind, dict(extra or {}))
+
+
+# -- what workers need ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a worker needs to run any run of a plan, sent to each worker once.
+
+    Attributes:
+        scenarios: The plan's scenarios by name.
+        groups: Groups tables by ``(scenario name, groups_file)``, read once by the main
+            process so that workers (possibly on other machines) read no files.
+        inputs: The plan's varied keys (identity columns of the tables).
+    """
+
+    scenarios: Mapping[str, Scenario]
+    groups: Mapping[tuple[str, str], Groups]
+    inputs: tuple[str, ...]
+
+    @classmethod
+    def for_plan(cls, plan: BatchPlan) -> RunContext:
+        """Read every groups file the plan uses, and check each scenario builds.
+
+        Raises:
+            BatchError: A groups file is missing or bad, or a scenario names districts
+                its groups file does not have.
+        """
+        from netsim.model import NetworkModel
+        from netsim.population import read_groups
+
+        groups: dict[tuple[str, str], Groups] = {}
+        for sc in plan.scenarios:
+            for point in plan.points:
+                p = sc.with_overrides(dict(point)).params.population
+                if p.synthetic_groups > 0 or (sc.name, p.groups_file) in groups:
+                    continue
+                try:
+                    g = read_groups(sc.resolve(p.groups_file))
+                    # build it once, no months: checks the recruitment districts against the file
+                    NetworkModel.from_scenario(sc.with_overrides({"run.months": 0, **dict(point)}),
+                                               rng=0, groups=g)
+                except ScenarioError as e:
+                    raise BatchError(str(e)) from None
+                groups[(sc.name, p.groups_file)] = g
+        return cls({s.name: s for s in plan.scenarios}, groups, plan.inputs)
+
+
+def simulate(scenario: Scenario, *, seed: int, groups: Groups | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run one scenario once: its monthly table and its final per-group table."""
+    from netsim.model import NetworkModel
+
+    model = NetworkModel.from_scenario(scenario, rng=seed, groups=groups)
+    model.run_model()
+    return model.monthly_table(), model.group_table()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Runs sent to a worker as one task, and stored as one part of each table.
+
+    Attributes:
+        key: A hash of its run ids (the part files' name).
+        runs: The runs.
+    """
+
+    key: str
+    runs: tuple[RunSpec, ...]
+
+
+def chunk_size(runs: int, slots: int) -> int:
+    """Runs per chunk: about 16 chunks per worker, at least 10 runs, at most :data:`MAX_CHUNK`."""
+    if runs <= 0:
+        return 1
+    size = math.ceil(runs / (16 * max(slots, 1)))
+    return max(1, min(MAX_CHUNK, max(size, 10), math.ceil(runs / max(slots, 1))))
+
+
+def make_chunks(runs: Sequence[RunSpec], size: int) -> list[Chunk]:
+    """Cut runs (in plan order) into chunks of ``size``."""
+    out = []
+    for i in range(0, len(runs), size):
+        part = tuple(runs[i:i + size])
+        key = hashlib.blake2b("\n".join(r.run_id for r in part).encode(), digest_size=8).hexdigest()
+        out.append(Chunk(key, part))
+    return out
+
+
+def _identity(runs: Sequence[RunSpec], inputs: Sequence[str]) -> dict[str, list[Any]]:
+    cols: dict[str, list[Any]] = {"scenario": [r.scenario for r in runs]}
+    for k in inputs:
+        cols[k] = [dict(r.point)[k] for r in runs]
+    cols["replicate"] = [r.replicate for r in runs]
+    cols["seed"] = [r.seed for r in runs]
+    cols["run_id"] = [r.run_id for r in runs]
+    return cols
+
+
+def _parquet(df: pd.DataFrame) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), sink)
+    return sink.getvalue().to_pybytes()
+
+
+def _stack(frames: list[pd.DataFrame], runs: list[RunSpec], inputs: Sequence[str]) -> bytes:
+    body = pd.concat(frames, ignore_index=True)
+    rows = np.repeat(np.arange(len(runs)), [len(f) for f in frames])
+    ident = pd.DataFrame(_identity(runs, inputs)).iloc[rows].reset_index(drop=True)
+    return _parquet(pd.concat([ident, body], axis=1))
+
+
+def _runs_part(runs: Sequence[RunSpec], inputs: Sequence[str], status: list[str], errors: list[str],
+               tracebacks: list[str], seconds: list[float]) -> bytes:
+    df = pd.DataFrame({**_identity(runs, inputs), "status": status, "error": errors,
+                       "traceback": tracebacks, "seconds": seconds})
+    return _parquet(df)
+
+
+def _failure(run: RunSpec, error: str) -> dict[str, Any]:
+    return {"run_id": run.run_id, "label": run.label(), "seed": run.seed, "error": error}
+
+
+_THREADS_LIMITED = False
+
+
+def _limit_blas_threads() -> None:
+    """One BLAS thread per worker: a batch is parallel across runs, not inside them."""
+    global _THREADS_LIMITED
+    if not _THREADS_LIMITED:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1, user_api="blas")
+        _THREADS_LIMITED = True
+
+
+def run_chunk(context: RunContext, chunk: Chunk) -> ChunkResult:
+    """Run a chunk's runs; a run that raises is recorded, and the others go on.
+
+    Returns:
+        The chunk's tables as Parquet bytes, and its failures.
+    """
+    _limit_blas_threads()
+    monthly: list[pd.DataFrame] = []
+    groups: list[pd.DataFrame] = []
+    ok: list[RunSpec] = []
+    status, errors, tracebacks, seconds, failures = [], [], [], [], []
+    resolved: dict[tuple[str, Point], Scenario] = {}
+    for run in chunk.runs:
+        start = time.perf_counter()
+        try:
+            sc = resolved.get((run.scenario, run.point))
+            if sc is None:
+                sc = context.scenarios[run.scenario].with_overrides(dict(run.point), source="sweep")
+                resolved[(run.scenario, run.point)] = sc
+            pop = sc.params.population
+            g = None if pop.synthetic_groups > 0 else context.groups.get((run.scenario, pop.groups_file))
+            m, gt = simulate(sc, seed=run.seed, groups=g)
+        except Exception as e:  # noqa: BLE001 - any error of a run is recorded, the batch goes on
+            status.append("error")
+            errors.append(f"{type(e).__name__}: {e}")
+            tracebacks.append(traceback.format_exc())
+            failures.append(_failure(run, errors[-1]))
+        else:
+            monthly.append(m)
+            groups.append(gt)
+            ok.append(run)
+            status.append("ok")
+            errors.append("")
+            tracebacks.append("")
+        seconds.append(time.perf_counter() - start)
+    tables = {"runs": _runs_part(chunk.runs, context.inputs, status, errors, tracebacks, seconds)}
+    if ok:
+        tables["monthly"] = _stack(monthly, ok, context.inputs)
+        tables["groups"] = _stack(groups, ok, context.inputs)
+    return ChunkResult(chunk.key, tables, [r.run_id for r in chunk.runs], failures)
+
+
+def _failed_chunk(context: RunContext, chunk: Chunk, error: str) -> ChunkResult:
+    n = len(chunk.runs)
+    tables = {"runs": _runs_part(chunk.runs, context.inputs, ["error"] * n, [error] * n, [""] * n, [0.0] * n)}
+    return ChunkResult(chunk.key, tables, [r.run_id for r in chunk.runs],
+                       [_failure(r, error) for r in chunk.runs])
+
+
+# -- engines --------------------------------------------------------------------------------
+
+
+class Engine(Protocol):
+    """Runs chunks somewhere and yields their results as they finish."""
+
+    name: str
+    slots: int
+
+    def results(self, chunks: Sequence[Chunk]) -> Iterator[ChunkResult]:
+        """Yield each chunk's result, in the order they finish."""
+        ...
+
+    def close(self) -> None:
+        """Stop the workers."""
+        ...
+
+
+class InProcessEngine:
+    """One worker: the calling process runs the chunks itself (nothing to start)."""
+
+    name = "in-process"
+    slots = 1
+
+    def __init__(self, context: RunContext) -> None:
+        self.context = context
+
+    def results(self, chunks: Sequence[Chunk]) -> Iterator[ChunkResult]:
+        """Run the chunks one after the other."""
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            for c in chunks:
+                yield run_chunk(self.context, c)
+
+    def close(self) -> None:
+        """Nothing to stop."""
+
+
+_WORKER_CONTEXT: RunContext | None = None
+
+
+def _init_worker(context: RunContext) -> None:
+    global _WORKER_CONTEXT
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    _WORKER_CONTEXT = context
+    _limit_blas_threads()
+
+
+def _pool_task(chunk: Chunk) -> ChunkResult:
+    assert _WORKER_CONTEXT is not None
+    return run_chunk(_WORKER_CONTEXT, chunk)
+
+
+def _ready() -> bool:
+    return _WORKER_CONTEXT is not None
+
+
+class ProcessPoolEngine:
+    """Local worker processes (embedded: nothing to start by hand).
+
+    Workers are forked at once, before the main process starts any thread, and each is
+    given the :class:`RunContext` once. If a worker dies, the pool is replaced and the
+    chunks it had are tried again (up to 3 times, then recorded as failed).
+
+    Args:
+        context: What the workers need.
+        workers: Number of worker processes.
+    """
+
+    name = "local processes"
+
+    def __init__(self, context: RunContext, workers: int) -> None:
+        self.context = context
+        self.slots = workers
+        methods = mp.get_all_start_methods()
+        self._pool = self._new_pool("fork" if "fork" in methods else "spawn")
+        for f in [self._pool.submit(_ready) for _ in range(workers)]:
+            f.result()
+
+    def _new_pool(self, method: str) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.slots, mp_context=mp.get_context(method),
+                                   initializer=_init_worker, initargs=(self.context,))
+
+    def results(self, chunks: Sequence[Chunk]) -> Iterator[ChunkResult]:
+        """Run the chunks on the pool; yield results as they come."""
+        attempts = dict.fromkeys((c.key for c in chunks), 0)
+        pending: dict[Future[ChunkResult], Chunk] = {self._pool.submit(_pool_task, c): c for c in chunks}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            broken: list[Chunk] = []
+            for f in done:
+                c = pending.pop(f)
+                try:
+                    yield f.result()
+                except BrokenProcessPool:
+                    broken.append(c)
+                except Exception as e:  # noqa: BLE001 - e.g. a result that cannot be sent back
+                    yield _failed_chunk(self.context, c, f"chunk failed: {type(e).__name__}: {e}")
+            if broken:
+                broken += list(pending.values())  # every other task of a broken pool is lost too
+                self._terminate()
+                self._pool = self._new_pool("forkserver" if "forkserver" in mp.get_all_start_methods()
+                                            else "spawn")
+                pending = {}
+                for c in broken:
+                    attempts[c.key] += 1
+                    if attempts[c.key] >= _ATTEMPTS:
+                        yield _failed_chunk(self.context, c, f"a worker process died running this chunk "
+                                                             f"({_ATTEMPTS} attempts)")
+                    else:
+                        pending[self._pool.submit(_pool_task, c)] = c
+
+    def _terminate(self) -> None:
+        # ProcessPoolExecutor has no public way to stop busy workers before Python 3.14
+        for p in list(getattr(self._pool, "_processes", {}).values()):
+            if p.is_alive():
+                p.terminate()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """Stop the workers, whatever they are doing."""
+        self._terminate()
+
+
+_DASK_ADDRESS = re.compile(r"^tcp://[^\s:/]+:\d{1,5}$")
+
+
+class DaskEngine:
+    """A Dask cluster: a new ``distributed.LocalCluster``, or a running scheduler.
+
+    Args:
+        context: What the workers need; scattered to every worker once.
+        address: ``"local"`` or ``tcp://HOST:PORT`` of a running ``dask scheduler``.
+        workers: Worker processes of a local cluster (ignored for a running one).
+
+    Raises:
+        BatchError: A bad address, no scheduler answering within
+            :data:`DASK_CONNECT_TIMEOUT` seconds, or a scheduler with no workers.
+    """
+
+    def __init__(self, context: RunContext, address: str, workers: int) -> None:
+        self.context = context
+        self._cluster = None
+        if address != "local" and not _DASK_ADDRESS.match(address):
+            raise BatchError(f"--dask {address!r}: give 'local' or the scheduler's address as tcp://HOST:PORT")
+        from distributed import Client, LocalCluster
+
+        if address == "local":
+            self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                         dashboard_address=None, silence_logs=logging.ERROR)
+            self._client = Client(self._cluster, set_as_default=False)
+            self.name = f"Dask local cluster ({workers} workers)"
+        else:
+            logging.getLogger("distributed").setLevel(logging.CRITICAL)
+            try:
+                self._client = Client(address, timeout=f"{DASK_CONNECT_TIMEOUT}s", set_as_default=False)
+            except (OSError, TimeoutError) as e:
+                raise BatchError(f"--dask {address}: no Dask scheduler answered within "
+                                 f"{DASK_CONNECT_TIMEOUT:.0f} s ({type(e).__name__}); start one with "
+                                 "`dask scheduler` and `dask worker tcp://HOST:PORT`") from None
+            try:
+                self._client.wait_for_workers(1, timeout=DASK_CONNECT_TIMEOUT)
+            except TimeoutError:
+                self._client.close()
+                raise BatchError(f"--dask {address}: the scheduler has no workers; start some with "
+                                 f"`dask worker {address}`") from None
+            self.name = f"Dask cluster at {address}"
+        self.slots = max(1, sum(w.get("nthreads", 1) for w in
+                                self._client.scheduler_info(n_workers=-1)["workers"].values()))
+        self._context = self._client.scatter(context, broadcast=True, hash=False)
+
+    def results(self, chunks: Sequence[Chunk]) -> Iterator[ChunkResult]:
+        """Submit every chunk (Dask retries a task whose worker died); yield as they finish."""
+        from distributed import as_completed
+
+        by_key = {}
+        futures = []
+        for c in chunks:
+            f = self._client.submit(run_chunk, self._context, c, key=f"netsim-chunk-{c.key}-{time.time_ns()}",
+                                    pure=False, retries=2)
+            by_key[f.key] = c
+            futures.append(f)
+        for f in as_completed(futures):
+            c = by_key[f.key]
+            if f.status == "finished":
+                yield f.result()
+            else:
+                yield _failed_chunk(self.context, c, f"chunk failed on the cluster: {f.exception()!r}")
+            f.release()
+
+    def close(self) -> None:
+        """Disconnect; stop the local cluster if this engine started it."""
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_engine(context: RunContext, *, workers: int = 1, dask: str | None = None) -> Engine:
+    """The engine asked for: Dask if ``dask`` is given, else local processes or this one."""
+    if workers < 1:
+        raise BatchError(f"--workers must be 1 or more (got {workers})")
+    if dask:
+        return DaskEngine(context, dask, workers)
+    if workers == 1:
+        return InProcessEngine(context)
+    return ProcessPoolEngine(context, workers)
+
+
+# -- running a batch ------------------------------------------------------------------------
+
+
+@dataclass
+class BatchOutcome:
+    """How a batch session ended.
+
+    Attributes:
+        total: Runs in the plan.
+        already: Runs already stored when this session began.
+        ran: Runs done in this session.
+        failures: Every failed run in the store (identity, seed, error).
+        seconds: Wall time of this session's runs.
+        interrupted: Whether the session was interrupted (Ctrl-C).
+    """
+
+    total: int
+    already: int
+    ran: int
+    failures: list[dict[str, Any]]
+    seconds: float
+    interrupted: bool = False
+
+
+def batch_manifest(plan: BatchPlan, *, command: Sequence[str] | None = None) -> dict[str, Any]:
+    """The manifest of a new store: the plan and its provenance."""
+    import sys
+
+    from netsim.provenance import provenance
+
+    prov = provenance(plan.scenarios[0], command=list(command) if command is not None else sys.argv)
+    for k in ("scenario", "scenario_file", "scenario_sha256", "created"):
+        prov.pop(k, None)
+    return {**prov, "plan": plan.record()}
+
+
+def run_batch(plan: BatchPlan, store: ResultStore, engine: Engine, *, chunk: int | None = None,
+              on_chunk: Callable[[int, int], None] | None = None,
+              on_start: Callable[[int, int], None] | None = None,
+              command: Sequence[str] | None = None) -> BatchOutcome:
+    """Run the plan's runs that the store does not hold yet, storing each chunk as it ends.
+
+    Args:
+        plan: The batch.
+        store: Where results go; opened (created or resumed) here.
+        engine: Where runs are done.
+        chunk: Runs per chunk (default: :func:`chunk_size`).
+        on_chunk: Called with ``(runs, failed)`` after each stored chunk.
+        on_start: Called with ``(total, already stored)`` before the first chunk.
+        command: The command line for the manifest (default: ``sys.argv``).
+
+    Returns:
+        How the session went. On Ctrl-C the store is left consistent, the manifest says
+        ``interrupted`` and ``KeyboardInterrupt`` is raised again.
+    """
+    already = store.open(batch_manifest(plan, command=command))
+    pending = [r for r in plan.runs if r.run_id not in already]
+    if on_start:
+        on_start(len(plan.runs), len(plan.runs) - len(pending))
+    size = chunk or chunk_size(len(pending), engine.slots)
+    ran = failed = 0
+    start = time.perf_counter()
+    status = "interrupted"
+    try:
+        for result in engine.results(make_chunks(pending, size)):
+            store.write_chunk(result)
+            ran += len(result.run_ids)
+            failed += len(result.failures)
+            if on_chunk:
+                on_chunk(len(result.run_ids), len(result.failures))
+        status = "complete"
+    finally:
+        seconds = time.perf_counter() - start
+        failures = _stored_failures(store)
+        if status == "complete" and failures:
+            status = "complete with failures"
+        store.finish(status, runs_done=ran, runs_failed=failed, seconds=round(seconds, 3),
+                     engine=engine.name, workers=engine.slots, failures_in_store=len(failures))
+        store.close()
+    return BatchOutcome(len(plan.runs), len(plan.runs) - len(pending), ran, failures, seconds)
+
+
+def _stored_failures(store: ResultStore) -> list[dict[str, Any]]:
+    f = store.failures()
+    if f.empty:
+        return []
+    inputs = [c for c in f.columns if c not in ("scenario", "replicate", "seed", "run_id", "status",
+                                                "error", "traceback", "seconds")]
+    out = []
+    for row in f.to_dict("records"):
+        sweep = " ".join(f"{k}={row[k]}" for k in inputs)
+        label = " ".join(p for p in (row["scenario"], sweep, f"replicate {row['replicate']}") if p)
+        out.append({"run_id": row["run_id"], "label": label, "seed": int(row["seed"]), "error": row["error"]})
+    return out
+
+
+@contextmanager
+def progress_bar(*, enabled: bool = True, description: str = "runs") -> Iterator[dict[str, Callable]]:
+    """A progress bar on standard error with the rate (runs/s) and the time remaining.
+
+    Yields:
+        ``{"start": on_start, "chunk": on_chunk}`` callbacks for :func:`run_batch`.
+    """
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            return Text("  ?   runs/s" if task.speed is None else f"{task.speed:6.1f} runs/s")
+
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+                        TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(),
+                        TextColumn("ETA"), TimeRemainingColumn(),
+                        console=Console(stderr=True), disable=not enabled, speed_estimate_period=60)
+    task = progress.add_task(description, total=None, failed=0)
+    failed = 0
+
+    def on_start(total: int, already: int) -> None:
+        progress.update(task, total=total, completed=already)
+        if already:
+            progress.console.print(f"resuming: {already} of {total} runs already stored")
+
+    def on_chunk(runs: int, fails: int) -> None:
+        nonlocal failed
+        failed += fails
+        progress.update(task, advance=runs, failed=failed)
+
+    with progress:
+        yield {"start": on_start, "chunk": on_chunk}
+
+
+# -- reading results ------------------------------------------------------------------------
+
+
+def final_month(store: ResultStore, *, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The last month of each run (one row per run) from a store's monthly table."""
+    monthly = store.read("monthly", columns=None if columns is None else
+                         list(dict.fromkeys(["run_id", "month", *columns])))
+    if monthly.empty:
+        return monthly
+    last = monthly.groupby("run_id", sort=False)["month"].transform("max")
+    return monthly[monthly["month"] == last].reset_index(drop=True)
+
+
+#: Final-month outcomes in the summary table: (column, heading, format).
+_SUMMARY = (
+    ("structured_share", "groups in structured networks", "{:.0%}"),
+    ("cross_district_tie_share", "ties across districts", "{:.0%}"),
+    ("marketing_network", "runs with a marketing network", "{:.0%}"),
+    ("shared_ideology", "networks with a shared ideology", "{:.2f}"),
+)
+
+
+def summarise(store: ResultStore, *, max_rows: int = 30) -> pd.DataFrame:
+    """Mean final-month outcomes by scenario (and sweep point, if there are few of them)."""
+    plan = store.manifest_or_disk().get("plan", {})
+    inputs = list(plan.get("inputs", []))
+    runs = store.read("runs", columns=["scenario", *inputs, "run_id", "status"])
+    if runs.empty:
+        return pd.DataFrame()
+    by = ["scenario", *inputs]
+    if runs.groupby(by, dropna=False).ngroups > max_rows:
+        by = ["scenario"]
+    counts = runs.assign(failed=runs["status"] == "error").groupby(by, sort=False, dropna=False).agg(
+        runs=("run_id", "size"), failed=("failed", "sum"))
+    final = final_month(store, columns=[*by, *(c for c, _, _ in _SUMMARY)])
+    if final.empty:
+        return counts.reset_index()
+    means = final.groupby(by, sort=False, dropna=False)[[c for c, _, _ in _SUMMARY]].mean()
+    return counts.join(means).reset_index()
+
+
+def _format_summary(row: Mapping[str, Any], column: str) -> str:
+    fmt = next((f for c, _, f in _SUMMARY if c == column), "{}")
+    v = row.get(column)
+    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else fmt.format(v)
+
+
+def summary_rows(table: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """Headings and text rows of a :func:`summarise` table, for printing."""
+    keys = [c for c in table.columns if c not in ("runs", "failed", *(c for c, _, _ in _SUMMARY))]
+    heads = [*keys, "runs", "failed", *(h for c, h, _ in _SUMMARY if c in table.columns)]
+    rows = []
+    for row in table.to_dict("records"):
+        rows.append([str(row[k]) for k in keys] + [str(row["runs"]), str(row["failed"])]
+                    + [_format_summary(row, c) for c, _, _ in _SUMMARY if c in table.columns])
+    return heads, rows
+

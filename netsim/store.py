@@ -1,0 +1,318 @@
+"""The result store of a batch: Parquet tables written in atomic chunks, a manifest, resume.
+
+A store is one folder::
+
+    DIR/
+      manifest.json          what the batch is (its plan) and where it came from
+      runs/part-KEY.parquet      one row per run of a chunk: identity, seed, ok or error
+      monthly/part-KEY.parquet   one row per run x month: the model-level outputs
+      groups/part-KEY.parquet    one row per run x group: the final per-group state
+
+Each finished chunk of runs is written as one part in each table, each part through a
+temporary file (a name starting with ``.``, which Parquet readers skip) that is synced
+and then renamed into place. The ``runs`` part is written last: it is the chunk's commit
+record. A data part without its ``runs`` part is left over from an interrupted write and
+is removed when the store is opened again, so after a resume every run is present
+exactly once and every file is whole.
+
+``pandas.read_parquet(DIR / "monthly")`` reads a table as it stands; :meth:`ResultStore.read`
+does the same in a stable order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import fcntl
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["MANIFEST", "TABLES", "ChunkResult", "ResultStore", "StoreError", "write_bytes_atomic"]
+
+#: The manifest's file name inside a store.
+MANIFEST = "manifest.json"
+#: The store's tables, each a folder of Parquet parts; ``runs`` is the commit record.
+TABLES = ("monthly", "groups", "runs")
+_FORMAT = "netsim-results/1"
+_LOCK = ".lock"
+
+
+class StoreError(ValueError):
+    """A results folder that cannot be used for this batch; the message says why."""
+
+
+@dataclass
+class ChunkResult:
+    """What one chunk of runs produced, ready to be stored.
+
+    Attributes:
+        key: The chunk's name (a hash of its run ids), used in its part file names.
+        tables: Parquet bytes of each table's part (``runs`` always, the others only if
+            at least one run of the chunk succeeded).
+        run_ids: Every run of the chunk, succeeded or failed.
+        failures: One record per failed run: ``run_id``, ``label``, ``seed``, ``error``.
+    """
+
+    key: str
+    tables: dict[str, bytes]
+    run_ids: list[str]
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+
+def write_bytes_atomic(path: Path, data: bytes | Callable[[Path], None]) -> None:
+    """Write a file whole or not at all: a synced temporary file, then a rename.
+
+    Args:
+        path: Final path. Its folder must exist.
+        data: The bytes, or a function that writes the temporary path it is given.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if isinstance(data, bytes | bytearray | memoryview):
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        else:
+            data(tmp)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class ResultStore:
+    """A batch's results folder (see the module docstring for its layout).
+
+    Args:
+        path: The folder. Nothing is created until :meth:`open`.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock_fd: int | None = None
+        self.manifest: dict[str, Any] = {}
+
+    # -- checks that write nothing ------------------------------------------------------
+
+    def existing_manifest(self) -> dict[str, Any] | None:
+        """The manifest of an earlier batch in this folder, or None if it is new.
+
+        Raises:
+            StoreError: The path is a file, or a folder with other things in it and no
+                manifest, or its manifest cannot be read.
+        """
+        p = self.path
+        if p.exists() and not p.is_dir():
+            raise StoreError(f"{p}: exists and is not a folder; --out needs a folder")
+        if not p.exists():
+            return None
+        m = p / MANIFEST
+        if not m.exists():
+            foreign = [c.name for c in p.iterdir()
+                       if not c.name.startswith(".") and not (c.name in TABLES and c.is_dir())]
+            if foreign:
+                held = ", ".join(sorted(foreign)[:5])
+                raise StoreError(f"{p}: not a netsim results folder (it holds {held} and no "
+                                 "manifest.json); choose a new or empty folder")
+            return None
+        try:
+            data = json.loads(m.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise StoreError(f"{m}: cannot read the manifest ({e})") from None
+        if not isinstance(data, dict) or data.get("format") != _FORMAT:
+            raise StoreError(f"{m}: not a netsim results manifest (format {_FORMAT} expected)")
+        return data
+
+    def check_plan(self, plan: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Check that this folder is new, or holds the same plan; write nothing.
+
+        Args:
+            plan: The plan record (with a ``sha256`` over every run and its seed).
+
+        Returns:
+            The existing manifest, or None for a new store.
+
+        Raises:
+            StoreError: The folder cannot be used, or holds a different batch.
+        """
+        old = self.existing_manifest()
+        if old is None:
+            return None
+        before = old.get("plan", {})
+        if before.get("sha256") != plan.get("sha256"):
+            raise StoreError(f"{self.path}: holds the results of a different batch ("
+                             f"{_first_difference(before, plan)}); rerun the same command to resume "
+                             "it, or choose another --out folder")
+        return old
+
+    # -- opening, resuming --------------------------------------------------------------
+
+    def open(self, manifest: dict[str, Any]) -> set[str]:
+        """Create or reopen the store, lock it, and tidy what an interruption left.
+
+        Args:
+            manifest: The new batch's manifest (``plan`` and provenance). For an existing
+                store, its plan must be the same; the earlier record is kept and this
+                session is appended to ``sessions``.
+
+        Returns:
+            The ids of the runs already stored (succeeded or failed).
+
+        Raises:
+            StoreError: The folder is locked by another batch, or holds another plan.
+        """
+        old = self.check_plan(manifest["plan"])
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._lock()
+        for t in TABLES:
+            (self.path / t).mkdir(exist_ok=True)
+        if old is None:
+            self.manifest = {"format": _FORMAT, **manifest, "status": "running", "sessions": []}
+        else:
+            self.manifest = old
+            self.manifest["status"] = "running"
+        self.manifest["sessions"].append({"command": manifest.get("command"), "started": _now()})
+        self._write_manifest()
+        return self._tidy()
+
+    def _lock(self) -> None:
+        fd = os.open(self.path / _LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            os.close(fd)
+            if e.errno in (errno.EAGAIN, errno.EACCES):
+                raise StoreError(f"{self.path}: another batch is writing to this folder now") from None
+            raise
+        self._lock_fd = fd
+
+    def close(self) -> None:
+        """Release the folder's lock."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def _parts(self, table: str) -> dict[str, Path]:
+        folder = self.path / table
+        if not folder.is_dir():
+            return {}
+        return {p.name[len("part-"):-len(".parquet")]: p for p in folder.glob("part-*.parquet")}
+
+    def _tidy(self) -> set[str]:
+        """Remove temporary files and parts without a commit record; return stored run ids."""
+        import pyarrow.parquet as pq
+
+        for t in TABLES:
+            for tmp in (self.path / t).glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
+        done: set[str] = set()
+        committed: set[str] = set()
+        for key, part in self._parts("runs").items():
+            try:
+                ids = pq.ParquetFile(part).read(columns=["run_id"], use_threads=False).column(0).to_pylist()
+            except (OSError, ValueError):  # unreadable: treat the chunk as never written
+                part.unlink(missing_ok=True)
+                continue
+            fresh = set(ids) - done
+            if len(fresh) < len(ids):  # a run stored twice cannot happen with the lock; refuse it
+                raise StoreError(f"{part}: runs already stored in another part; the folder was "
+                                 "written by two batches at once")
+            done |= fresh
+            committed.add(key)
+        for t in ("monthly", "groups"):
+            for key, part in self._parts(t).items():
+                if key not in committed:
+                    part.unlink(missing_ok=True)
+        return done
+
+    # -- writing ------------------------------------------------------------------------
+
+    def write_chunk(self, result: ChunkResult) -> None:
+        """Store one chunk: its data parts, then its ``runs`` part (the commit record)."""
+        for t in ("monthly", "groups", "runs"):
+            data = result.tables.get(t)
+            if data is not None:
+                write_bytes_atomic(self.path / t / f"part-{result.key}.parquet", data)
+
+    def finish(self, status: str, **counts: Any) -> None:
+        """Record the end of this session: its status and counts, and the end time."""
+        now = _now()
+        self.manifest["status"] = status
+        self.manifest["ended"] = now
+        self.manifest["sessions"][-1].update(ended=now, status=status, **counts)
+        self.manifest.setdefault("started", self.manifest["sessions"][0]["started"])
+        self._write_manifest()
+
+    def _write_manifest(self) -> None:
+        text = json.dumps(self.manifest, indent=2, default=_json_default)
+        write_bytes_atomic(self.path / MANIFEST, text.encode("utf-8"))
+
+    # -- reading ------------------------------------------------------------------------
+
+    def read(self, table: str, *, columns: Iterable[str] | None = None) -> pd.DataFrame:
+        """Read one table (``monthly``, ``groups`` or ``runs``), every committed part.
+
+        Rows are sorted by scenario, the varied parameters, replicate and month (or group).
+        """
+        import pyarrow.parquet as pq
+
+        if table not in TABLES:
+            raise ValueError(f"unknown table {table!r}; tables: {', '.join(TABLES)}")
+        committed = set(self._parts("runs"))
+        parts = [p for k, p in sorted(self._parts(table).items()) if k in committed]
+        cols = list(columns) if columns is not None else None
+        if not parts:
+            return pd.DataFrame(columns=cols or [])
+        frames = [pq.read_table(p, columns=cols).to_pandas() for p in parts]
+        df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        inputs = [k for k in self.manifest_or_disk().get("plan", {}).get("inputs", []) if k in df]
+        order = [c for c in ("scenario", *inputs, "replicate", "month", "group_id") if c in df]
+        return df.sort_values(order, kind="stable", ignore_index=True) if order else df
+
+    def manifest_or_disk(self) -> dict[str, Any]:
+        """The manifest of this session, or the one on disk when the store is only being read."""
+        if self.manifest:
+            return self.manifest
+        return self.existing_manifest() or {}
+
+    def failures(self) -> pd.DataFrame:
+        """The runs that raised: identity, seed and error."""
+        runs = self.read("runs")
+        if runs.empty:
+            return runs
+        return runs[runs["status"] == "error"].reset_index(drop=True)
+
+
+def _first_difference(before: Mapping[str, Any], now: Mapping[str, Any]) -> str:
+    for key, label in (("scenarios", "scenarios"), ("base_seed", "--seed"), ("replicates", "--replicates"),
+                       ("sweeps", "--sweep"), ("points", "sample points")):
+        a, b = before.get(key), now.get(key)
+        if key == "scenarios":
+            a = [(s.get("name"), s.get("params_sha256")) for s in a or []]
+            b = [(s.get("name"), s.get("params_sha256")) for s in b or []]
+            if a != b:
+                return "different scenarios or parameter values"
+        elif a != b:
+            return f"{label} was {json.dumps(a, default=str)}, now {json.dumps(b, default=str)}"
+    return "different runs"
+
+
+def _json_default(v: Any) -> Any:
+    if hasattr(v, "item"):
+        return v.item()
+    if isinstance(v, Path | tuple | set):
+        return str(v) if isinstance(v, Path) else list(v)
+    return str(v)

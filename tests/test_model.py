@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from netsim import NetworkModel, ScenarioError
+from netsim.measures import OUTPUTS
+from netsim.model import GROUP_OUTPUTS
+from netsim.population import TARGET_DISTRICTS
+
+NO_INTERVENTION = {"forum_interval": 0, "followup_visits_per_month": 0, "review_interval": 0}
+
+
+def run(scenario, seed, months=12, **params) -> NetworkModel:
+    model = NetworkModel(scenario=scenario, rng=seed, run_months=months, **params)
+    model.run_model()
+    return model
+
+
+def test_same_seed_gives_identical_tables(baseline):
+    first, second = run(baseline, 7), run(baseline, 7)
+    pd.testing.assert_frame_equal(first.monthly_table(), second.monthly_table())
+    pd.testing.assert_frame_equal(first.group_table(), second.group_table())
+    assert np.array_equal(first.state.ties.key, second.state.ties.key)
+
+
+def test_different_seeds_give_different_runs(baseline):
+    a, b = run(baseline, 1).monthly_table(), run(baseline, 2).monthly_table()
+    assert not a.equals(b)
+
+
+def test_without_intervention_no_new_ties_form(baseline):
+    for seed in range(3):
+        model = run(baseline, seed, months=18, **NO_INTERVENTION)
+        assert (model.state.ties.formed == 0).all()
+        table = model.monthly_table()
+        assert table["ties"].is_monotonic_decreasing
+        assert (table["mean_inspiration"] == 0).all()
+        assert (table["mean_trust"] == 0).all()
+        assert (table["revised_plan_share"] == 0).all()
+
+
+def test_monthly_table_has_a_row_per_month_and_every_output(baseline):
+    table = run(baseline, 0, months=5).monthly_table()
+    assert table["month"].tolist() == list(range(6))
+    assert list(table.columns) == ["month", *OUTPUTS]
+
+
+def test_zero_months_is_the_starting_state(baseline):
+    model = NetworkModel(scenario=baseline, rng=0, run_months=0)
+    assert not model.running
+    model.run_model()
+    assert len(model.monthly_table()) == 1
+    assert model.month == 0
+
+
+def test_group_table_is_the_last_month_one_row_a_group(baseline):
+    model = run(baseline, 0, months=4)
+    groups = model.group_table()
+    assert len(groups) == model.state.n
+    assert (groups["month"] == 4).all()
+    assert set(GROUP_OUTPUTS) <= set(groups.columns)
+    assert groups["participating"].sum() == model.monthly_table()["participants"].iloc[-1]
+    assert groups["group_id"].is_unique
+
+
+def test_group_table_every_month_when_asked(baseline):
+    model = NetworkModel(scenario=baseline, rng=0, run_months=4, collect_groups_every=2)
+    model.run_model()
+    months = sorted(model.group_table(every_month=True)["month"].unique().tolist())
+    assert {2, 4} <= set(months)
+
+
+def test_keyword_parameters_override_the_scenario(baseline):
+    model = NetworkModel(scenario=baseline, rng=0, run_months=3, forum_interval=2, forum_scope="province")
+    assert (model.params.forum.interval, model.params.forum.scope) == (2, "province")
+    assert model.params.recruitment.districts == baseline.params.recruitment.districts
+
+
+def test_bad_keyword_parameters_are_refused(baseline):
+    with pytest.raises(TypeError, match="forum_intervall"):
+        NetworkModel(scenario=baseline, forum_intervall=2)
+    with pytest.raises(ScenarioError, match="forum.interval"):
+        NetworkModel(scenario=baseline, forum_interval=99)
+
+
+def test_scenario_can_be_a_path(baseline_path):
+    model = NetworkModel(scenario=baseline_path, rng=0, run_months=1)
+    assert model.scenario_name == "baseline"
+
+
+def test_baseline_invites_only_the_target_districts(baseline):
+    model = NetworkModel(scenario=baseline, rng=0, run_months=0)
+    names = model.state.features.district_names
+    assert set(names) == set(TARGET_DISTRICTS)
+    assert model.state.n < 280
+
+
+def test_default_scenario_invites_the_whole_population():
+    model = NetworkModel(rng=0, run_months=0)
+    assert model.state.n == 280
+    assert len(model.state.features.district_names) == 18
+
+
+def test_fixed_participants_from_a_table(baseline, make_table):
+    table = make_table(["A", "A", "B", "B"])
+    model = NetworkModel(scenario=baseline, groups=table, rng=0, run_months=6, recruitment_enabled=False)
+    model.run_model()
+    assert model.monthly_table()["participants"].tolist() == [4] * 7
+
+
+def test_target_district_missing_from_groups_is_refused(baseline, make_table):
+    with pytest.raises(ScenarioError, match="recruitment.districts"):
+        NetworkModel(scenario=baseline, groups=make_table(["A", "B"]), rng=0)
+
+
+def test_synthetic_population(baseline):
+    model = NetworkModel(scenario=baseline, rng=0, run_months=2, population_synthetic_groups=300,
+                         population_synthetic_districts=5, recruitment_districts=[])
+    model.run_model()
+    assert model.state.n == 300
+    assert model.monthly_table()["districts"].iloc[-1] == 5
+
+
+def test_facilitator_records_visits(baseline):
+    model = run(baseline, 0, months=4, followup_visits_per_month=3, followup_ease_with_trust=0.0)
+    visited = model.facilitator.visited
+    assert len(visited) == 3
+    assert model.state.participating[visited].all()
+    assert model.facilitator.policy == baseline.params.followup.policy
+
+
+def test_groups_file_next_to_the_scenario_is_used(tmp_path, make_table):
+    make_table(["A", "B", "B"]).to_csv(tmp_path / "survey.csv", index=False)
+    path = tmp_path / "survey.toml"
+    path.write_text('question = "What happens to my three groups?"\n[population]\n'
+                    'groups_file = "survey.csv"\n[recruitment]\nenabled = false\n', encoding="utf-8")
+    model = NetworkModel(scenario=path, rng=0, run_months=1)
+    assert model.state.n == 3
+    assert model.state.participating.all()
+
+
+def test_missing_groups_file_is_refused_naming_it(tmp_path):
+    path = tmp_path / "lost.toml"
+    path.write_text('question = "q?"\n[population]\ngroups_file = "nowhere.csv"\n', encoding="utf-8")
+    with pytest.raises(ScenarioError, match="nowhere.csv"):
+        NetworkModel(scenario=path, rng=0)

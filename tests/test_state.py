@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import numpy as np
+
+from netsim.population import KIND_GOALS, KINDS, features
+from netsim.state import initial_state
+from netsim.ties import PRIOR
+
+
+def test_prior_ties_join_members_to_cooperatives_and_prior_networks(make_table):
+    table = make_table(["A"] * 6, kinds=["cooperative", "savings_group", "credit_union",
+                                          "farmer_occupational_group", "farmer_occupational_group",
+                                          "farmer_occupational_group"])
+    table["parent_id"] = ["", "G000", "G000", "", "", ""]
+    table["prior_network"] = ["", "", "", "P1", "P1", "P1"]
+    state = initial_state(features(table), rng=np.random.default_rng(0), prior_tie_strength=0.4)
+    pairs = list(zip(state.ties.a.tolist(), state.ties.b.tolist(), strict=True))
+    assert pairs == [(0, 1), (0, 2), (3, 4), (3, 5), (4, 5)]
+    assert (state.ties.kind == PRIOR).all()
+    assert (state.ties.formed == 0).all()
+    assert np.allclose(state.ties.strength, 0.4)
+
+
+def test_initial_state_starts_outside_the_programme(make_table):
+    table = make_table(["A", "B", "B"])
+    state = initial_state(features(table), rng=np.random.default_rng(0), prior_tie_strength=0.5)
+    assert not state.participating.any()
+    assert (state.joined_month == -1).all()
+    assert (state.inspiration == 0).all() and (state.trust == 0).all()
+    assert ((state.plan_quality >= 0.3) & (state.plan_quality <= 0.5)).all()
+    assert np.allclose(state.goals.sum(axis=1), 1.0)
+    assert ((state.values >= 0) & (state.values <= 1)).all()
+    assert len(state.ties) == 0
+
+
+def test_starting_goals_lean_to_the_kinds_emphasis(make_table):
+    n = 500
+    table = make_table(["A"] * n, kinds=["credit_union"] * n)
+    state = initial_state(features(table), rng=np.random.default_rng(1), prior_tie_strength=0.5)
+    profile = np.array(KIND_GOALS["credit_union"])
+    assert np.abs(state.goals.mean(axis=0) - (0.6 * profile + 0.4 / len(profile))).max() < 0.02
+    assert KINDS.index("credit_union") == state.features.kind[0]
+
+
+def test_capacities_are_a_copy_of_the_groups_file(make_table):
+    caps = np.linspace(0.1, 0.9, 10).reshape(2, 5)
+    f = features(make_table(["A", "A"], capacities=caps))
+    state = initial_state(f, rng=np.random.default_rng(0), prior_tie_strength=0.5)
+    state.capacities[0, 0] = 1.0
+    assert np.array_equal(f.capacities, caps)
