@@ -9,14 +9,19 @@ can be checked against networkx on any graph.
 from __future__ import annotations
 
 import math
+from functools import partial
+from typing import Any
 
+import mesa
 import numba
 import numpy as np
 
 from netsim.networks import Networks
-from netsim.state import LOOSE, SHARED_IDEOLOGY, STRUCTURED, GroupState
+from netsim.population import CAPACITIES, GOALS, KINDS
+from netsim.state import LOOSE, NETWORK_TYPES, SHARED_IDEOLOGY, STRUCTURED, GroupState
 
-__all__ = ["OUTPUTS", "average_clustering", "district_modularity", "monthly_outputs"]
+__all__ = ["GROUP_OUTPUTS", "OUTPUTS", "Collector", "average_clustering", "district_modularity",
+           "group_outputs", "monthly_outputs"]
 
 #: The monthly model-level outputs, with what each means (the result tables' columns).
 OUTPUTS: dict[str, str] = {
@@ -50,7 +55,9 @@ def _graph_measures(n, a, b, node_in, only_between, district, goals, values):  #
     """Degrees, ties, clustering, district modularity, cross share and pair alignments.
 
     The ties counted are ``(a[e], b[e])``, all of them, or with ``only_between`` those
-    whose two ends are both in ``node_in``; clustering is averaged over ``node_in``.
+    whose two ends are both in ``node_in``; clustering is averaged over ``node_in``. The
+    ties must be sorted by ``(a, b)`` with ``a < b`` (as the tie list keeps them), so that
+    every group's partners come out in ascending order.
     """
     live = np.ones(len(a), np.bool_)
     if only_between:
@@ -84,10 +91,14 @@ def _graph_measures(n, a, b, node_in, only_between, district, goals, values):  #
             inside[district[u]] += 1
         else:
             cross += 1
-        goal_sum += 1.0 - 0.5 * np.abs(goals[u] - goals[v]).sum()
-        value_sum += 1.0 - np.abs(values[u] - values[v]).mean()
-    for v in range(n):
-        neighbour[start[v]:start[v + 1]].sort()
+        distance = 0.0
+        for j in range(goals.shape[1]):
+            distance += abs(goals[u, j] - goals[v, j])
+        goal_sum += 1.0 - 0.5 * distance
+        distance = 0.0
+        for j in range(values.shape[1]):
+            distance += abs(values[u, j] - values[v, j])
+        value_sum += 1.0 - distance / values.shape[1]
     triangles = np.zeros(n)
     for u in range(n):  # each triangle is met once from each of its 3 ties
         for i in range(start[u], start[u + 1]):
@@ -120,8 +131,23 @@ def _graph_measures(n, a, b, node_in, only_between, district, goals, values):  #
     return degree, m, clustering, modularity, cross / m, goal_sum / m, value_sum / m
 
 
+def _sorted_edges(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lo = np.minimum(a, b).astype(np.int64)
+    hi = np.maximum(a, b).astype(np.int64)
+    order = np.lexsort((hi, lo))
+    return lo[order], hi[order]
+
+
 def _no_attributes(n: int) -> np.ndarray:
     return np.zeros((n, 1))
+
+
+#: Per-group outputs (the per-group table's columns besides ``month``).
+GROUP_OUTPUTS: tuple[str, ...] = (
+    "group_id", "district", "kind", "registered", "origin", "participating", "degree",
+    "network_id", "network_type", *CAPACITIES, "top_goal", "inspiration", "trust",
+    "plan_quality",
+)
 
 
 def average_clustering(n: int, a: np.ndarray, b: np.ndarray, nodes: np.ndarray) -> float:
@@ -135,7 +161,8 @@ def average_clustering(n: int, a: np.ndarray, b: np.ndarray, nodes: np.ndarray) 
     """
     node_in = np.zeros(n, np.bool_)
     node_in[nodes] = True
-    return float(_graph_measures(n, np.asarray(a, np.int64), np.asarray(b, np.int64), node_in, False,
+    a, b = _sorted_edges(a, b)
+    return float(_graph_measures(n, a, b, node_in, False,
                                  np.zeros(n, np.int64), _no_attributes(n), _no_attributes(n))[2])
 
 
@@ -145,7 +172,8 @@ def district_modularity(a: np.ndarray, b: np.ndarray, district: np.ndarray) -> f
     High when ties stay within districts, near 0 when they ignore them. NaN with no edges.
     """
     n = len(district)
-    return float(_graph_measures(n, np.asarray(a, np.int64), np.asarray(b, np.int64),
+    a, b = _sorted_edges(a, b)
+    return float(_graph_measures(n, a, b,
                                  np.ones(n, np.bool_), False, np.asarray(district, np.int64),
                                  _no_attributes(n), _no_attributes(n))[3])
 
@@ -202,3 +230,58 @@ def monthly_outputs(state: GroupState, nets: Networks, *, min_districts: int) ->
         "value_alignment": value_align,
         "structured_share": float(means[4]),
     }
+
+
+def group_outputs(state: GroupState) -> dict[str, np.ndarray]:
+    """Every per-group output (see :data:`GROUP_OUTPUTS`), one array each, read from the state."""
+    f = state.features
+    columns = {
+        "group_id": f.group_id,
+        "district": np.asarray(f.district_names, dtype=object)[f.district],
+        "kind": np.asarray(KINDS, dtype=object)[f.kind],
+        "registered": f.registered,
+        "origin": np.where(f.self_initiated, "self", "agency").astype(object),
+        "participating": state.participating,
+        "degree": state.degree,
+        "network_id": state.network_id,
+        "network_type": np.asarray(NETWORK_TYPES, dtype=object)[state.network_type],
+        **{c: state.capacities[:, j] for j, c in enumerate(CAPACITIES)},
+        "top_goal": np.asarray(GOALS, dtype=object)[state.goals.argmax(axis=1)],
+        "inspiration": state.inspiration,
+        "trust": state.trust,
+        "plan_quality": state.plan_quality,
+    }
+    return {name: columns[name] for name in GROUP_OUTPUTS}
+
+
+def _report(model: Any, name: str) -> Any:
+    return model.outputs[name]
+
+
+class Collector(mesa.DataCollector):
+    """Mesa's ``DataCollector`` for this model, filled from the array state in one step.
+
+    Model reporters: one per :data:`OUTPUTS`, reading ``model.outputs`` (computed once a
+    month by :func:`monthly_outputs`). Per-group outputs go to the Mesa table ``"groups"``
+    (columns ``month`` and :data:`GROUP_OUTPUTS`), a whole column at a time. The values
+    are plain numbers made fresh each month, so nothing needs the deep copy that Mesa's
+    general ``collect`` makes of every value.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(model_reporters={name: partial(_report, name=name) for name in OUTPUTS},
+                         tables={"groups": ["month", *GROUP_OUTPUTS]})
+
+    def collect(self, model: Any) -> None:
+        """Record this month's model outputs."""
+        self._collection_steps.append(model.time)
+        for name, value in model.outputs.items():
+            self.model_vars[name].append(value)
+
+    def collect_groups(self, model: Any) -> None:
+        """Record every group's outputs this month in the ``"groups"`` table."""
+        table = self.tables["groups"]
+        columns = group_outputs(model.state)
+        table["month"].extend([model.month] * model.state.n)
+        for name, values in columns.items():
+            table[name].extend(values.tolist())

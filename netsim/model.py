@@ -15,7 +15,7 @@ Example:
 
 from __future__ import annotations
 
-from functools import lru_cache, partial
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +24,9 @@ import numpy as np
 import pandas as pd
 
 from netsim.agents import Facilitator, Group
-from netsim.measures import OUTPUTS, monthly_outputs
+from netsim.measures import GROUP_OUTPUTS, Collector, monthly_outputs
 from netsim.networks import Networks
 from netsim.population import (
-    CAPACITIES,
     GroupFeatures,
     Groups,
     features,
@@ -40,24 +39,6 @@ from netsim.scenario import Parameters, Scenario, ScenarioError, iter_keywords, 
 from netsim.state import GroupState, initial_state
 
 __all__ = ["GROUP_OUTPUTS", "NetworkModel"]
-
-#: Per-group outputs (the per-group table's columns besides ``month``).
-GROUP_OUTPUTS: tuple[str, ...] = (
-    "group_id", "district", "kind", "registered", "origin", "participating", "degree",
-    "network_id", "network_type", *CAPACITIES, "top_goal", "inspiration", "trust",
-    "plan_quality",
-)
-
-
-def _report(model: NetworkModel, name: str) -> Any:
-    return model.outputs[name]
-
-
-def _group_report(group: Group, name: str) -> Any:
-    if name in CAPACITIES:
-        return float(group.model.state.capacities[group.row, CAPACITIES.index(name)])
-    return getattr(group, name)
-
 
 def invited(table: pd.DataFrame, districts: tuple[str, ...], source: str) -> pd.DataFrame:
     """The groups of ``table`` in ``districts`` (all of them if ``districts`` is empty)."""
@@ -101,9 +82,9 @@ class NetworkModel(mesa.Model):
         month: Months simulated so far.
         networks: This month's networks (``netsim/networks.py``).
         outputs: This month's model-level outputs.
-        datacollector: Mesa ``DataCollector`` of the monthly model outputs.
-        group_collector: Mesa ``DataCollector`` of the per-group outputs, collected at
-            the last month (and every ``collect_groups_every`` months if above 0).
+        datacollector: Mesa ``DataCollector`` (:class:`netsim.measures.Collector`) of the
+            monthly model outputs, and of the per-group outputs (its table ``"groups"``)
+            at the last month and every ``collect_groups_every`` months if above 0.
         facilitator: The research team.
     """
 
@@ -126,11 +107,7 @@ class NetworkModel(mesa.Model):
         self.groups = [Group(self, row) for row in range(self.state.n)]
         self.facilitator = Facilitator(self)
         self.month = 0
-        self.datacollector = mesa.DataCollector(
-            model_reporters={name: partial(_report, name=name) for name in OUTPUTS})
-        self.group_collector = mesa.DataCollector(
-            agenttype_reporters={Group: {name: partial(_group_report, name=name)
-                                         for name in GROUP_OUTPUTS}})
+        self.datacollector = Collector()
         recruitment.recruit(self.state, self.params.recruitment, self.rng, month=0)
         self._measure()
         self.running = self.params.run.months > 0
@@ -183,9 +160,8 @@ class NetworkModel(mesa.Model):
                                        min_districts=self.params.emergence.marketing_min_districts)
         self.datacollector.collect(self)
         every = self.collect_groups_every
-        last = self.month >= self.params.run.months
-        if last or (every and self.month % every == 0):
-            self.group_collector.collect(self)
+        if self.month >= self.params.run.months or (every and self.month % every == 0):
+            self.datacollector.collect_groups(self)
 
     def monthly_table(self) -> pd.DataFrame:
         """The monthly model outputs, one row a month (month 0 is the starting state)."""
@@ -194,10 +170,8 @@ class NetworkModel(mesa.Model):
         return df
 
     def group_table(self, *, every_month: bool = False) -> pd.DataFrame:
-        """The per-group outputs of the last collected month (or of every collection)."""
-        df = self.group_collector.get_agenttype_vars_dataframe(Group).reset_index()
-        df = df.rename(columns={"Step": "month", "time": "month"}).drop(columns=["AgentID"], errors="ignore")
-        df["month"] = df["month"].astype(int)
+        """The per-group outputs of the last month collected (or of every month collected)."""
+        df = self.datacollector.get_table_dataframe("groups")
         if not every_month:
             df = df[df["month"] == df["month"].max()]
         return df.reset_index(drop=True)

@@ -186,7 +186,8 @@ def _classify(n, a, b, last_activity, district, leadership, goals, values, month
         if leadership[v] >= coordinator_leadership and \
                 degree[v] >= coordinator_centrality * (cluster_size[cluster[v]] - 1):
             coordinated[net] = True
-        value_sum[net] += values[v]
+        for j in range(n_values):
+            value_sum[net, j] += values[v, j]
         if not spans[net, district[v]]:
             spans[net, district[v]] = True
             districts[net] += 1
@@ -194,7 +195,10 @@ def _classify(n, a, b, last_activity, district, leadership, goals, values, month
     for v in range(n):
         net = label[v]
         if net >= 0:
-            deviation[net] += np.abs(values[v] - value_sum[net] / size[net]).mean()
+            total = 0.0
+            for j in range(n_values):
+                total += abs(values[v, j] - value_sum[net, j] / size[net])
+            deviation[net] += total / n_values
     ties, recent = np.zeros(k, np.int64), np.zeros(k, np.int64)
     for e in range(len(a)):
         net = label[a[e]]

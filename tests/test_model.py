@@ -146,3 +146,17 @@ def test_missing_groups_file_is_refused_naming_it(tmp_path):
     path.write_text('question = "q?"\n[population]\ngroups_file = "nowhere.csv"\n', encoding="utf-8")
     with pytest.raises(ScenarioError, match="nowhere.csv"):
         NetworkModel(scenario=path, rng=0)
+
+
+def test_group_table_agrees_with_the_mesa_agents(baseline):
+    model = NetworkModel(scenario=baseline, rng=5, run_months=9)
+    model.run_model()
+    table = model.group_table().set_index("group_id")
+    assert (table["month"] == 9).all() and len(table) == len(model.groups)
+    for group in model.groups:
+        row = table.loc[group.group_id]
+        for name in ("district", "kind", "registered", "origin", "participating", "degree",
+                     "network_id", "network_type", "top_goal", "inspiration", "trust", "plan_quality"):
+            assert row[name] == getattr(group, name), name
+        for capacity, value in group.capacities.items():
+            assert row[capacity] == value

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from netsim import NetworkModel
-from netsim.processes.review import hold_review, is_review_month, neighbour_mean
+from netsim.processes.review import hold_review, is_review_month, move_towards_partners
 from netsim.scenario import ReviewParams
 from netsim.ties import EXCHANGE
 
@@ -80,11 +80,13 @@ def test_inspired_groups_revise_more_often(make_state):
     assert (revised < 200).sum() > 1.5 * (revised >= 200).sum()
 
 
-def test_neighbour_mean_matches_manual_weighted_average():
+def test_move_towards_partners_is_a_degroot_step_on_the_old_values():
     x = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5], [9.0, 9.0]])
-    rows, mean = neighbour_mean(x, np.array([0, 1]), np.array([1, 2]), np.array([1.0, 3.0]))
-    assert rows.tolist() == [0, 1, 2]
-    assert np.allclose(mean, [[0.0, 1.0], [(1.0 * 1 + 0.5 * 3) / 4, (0.0 + 0.5 * 3) / 4], [0.0, 1.0]])
+    old = x.copy()
+    move_towards_partners(x, np.array([0, 1]), np.array([1, 2]), np.array([1.0, 3.0]), 0.5)
+    partner_mean = [old[1], (old[0] * 1 + old[2] * 3) / 4, old[1]]
+    assert np.allclose(x[:3], old[:3] + 0.5 * (np.array(partner_mean) - old[:3]))
+    assert np.array_equal(x[3], old[3])  # no partners: unchanged
 
 
 def test_reviews_raise_goal_alignment_more_than_value_alignment_in_runs(baseline):

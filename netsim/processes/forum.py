@@ -22,12 +22,12 @@ import numba
 import numpy as np
 
 from netsim.population import GOALS
+from netsim.processes.review import move_towards_partners
 from netsim.scenario import ForumParams
 from netsim.state import GroupState
 from netsim.ties import EXCHANGE, MARKETING
 
-__all__ = ["choose_partners", "complementarity", "complementarity_of", "hold_forums", "is_forum_month",
-           "pull_together"]
+__all__ = ["choose_partners", "complementarity", "complementarity_of", "hold_forums", "is_forum_month"]
 
 _MARKETING_GOAL = GOALS.index("marketing")
 
@@ -55,9 +55,46 @@ def complementarity(capacities: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.
     return out
 
 
+@numba.njit(cache=True)
+def _meet(people, room, pick, noise, district, kind, capacities, meetings, homophily_district,
+          homophily_kind, complementarity_weight):  # pragma: no cover - compiled
+    order = np.argsort(room, kind="mergesort")
+    people, room = people[order], room[order]
+    n, k = pick.shape
+    m = min(meetings, k)
+    first, second = np.empty(n * m, np.int64), np.empty(n * m, np.int64)
+    start, out = 0, 0
+    while start < n:
+        end = start
+        while end < n and room[end] == room[start]:
+            end += 1
+        size = end - start
+        for i in range(start, end):
+            me = people[i]
+            other = np.empty(k, np.int64)
+            score = np.empty(k)
+            for c in range(k):
+                # uniform over the others in the room (a lone attendee draws itself: ignored later)
+                offset = 1 + int(pick[i, c] * (size - 1))
+                other[c] = people[start + (i - start + offset) % size]
+                score[c] = (homophily_district * (district[me] == district[other[c]])
+                            + homophily_kind * (kind[me] == kind[other[c]])
+                            + complementarity_weight * complementarity_of(capacities, me, other[c])
+                            + noise[i, c])
+            for c in np.argsort(-score, kind="mergesort")[:m]:
+                first[out], second[out] = me, other[c]
+                out += 1
+        start = end
+    return first[:out], second[:out]
+
+
 def choose_partners(state: GroupState, attendees: np.ndarray, room: np.ndarray,
                     p: ForumParams, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Pairs met at forums: each attendee picks ``meetings`` of ``candidates`` in its room.
+
+    Candidates are drawn uniformly (with replacement) among the others in the attendee's
+    room; the ``meetings`` with the highest attraction plus Gumbel noise are chosen, which
+    is a draw without replacement with chances proportional to ``exp(attraction)``.
 
     Args:
         state: The model state.
@@ -71,25 +108,12 @@ def choose_partners(state: GroupState, attendees: np.ndarray, room: np.ndarray,
     """
     if len(attendees) == 0 or p.meetings == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    order = np.argsort(room, kind="stable")
-    people, room = attendees[order], room[order]
-    _, start, size = np.unique(room, return_index=True, return_counts=True)
-    which = np.repeat(np.arange(len(start)), size)
-    first, count = start[which, None], size[which, None]
-    # Candidates: uniform over the others in the same room (a lone attendee meets no one:
-    # its only candidate is itself, and ties to oneself are ignored).
-    offset = 1 + (rng.random((len(people), p.candidates)) * (count - 1)).astype(np.int64)
-    me = np.broadcast_to(people[:, None], offset.shape)
-    other = people[first + (np.arange(len(people))[:, None] - first + offset) % count]
+    pick = rng.random((len(attendees), p.candidates))
+    noise = rng.gumbel(size=pick.shape)
     f = state.features
-    score = (p.homophily_district * (f.district[me] == f.district[other])
-             + p.homophily_kind * (f.kind[me] == f.kind[other])
-             + p.complementarity * complementarity(state.capacities, me.ravel(), other.ravel())
-             .reshape(offset.shape)
-             + rng.gumbel(size=offset.shape))
-    m = min(p.meetings, p.candidates)
-    best = np.argpartition(-score, m - 1, axis=1)[:, :m]
-    return me[:, :m].ravel(), np.take_along_axis(other, best, axis=1).ravel()
+    return _meet(np.asarray(attendees, np.int64), np.asarray(room, np.int64), pick, noise,
+                 f.district, f.kind, state.capacities, p.meetings, p.homophily_district,
+                 p.homophily_kind, p.complementarity)
 
 
 def hold_forums(state: GroupState, p: ForumParams, rng: np.random.Generator,
@@ -113,18 +137,5 @@ def hold_forums(state: GroupState, p: ForumParams, rng: np.random.Generator,
         target[_MARKETING_GOAL] = 1.0
         state.goals[attendees] += p.topic_pull * (target - state.goals[attendees])
     elif p.topic == "ideology" and len(a):
-        pull_together(state.values, a, b, p.topic_pull)
+        move_towards_partners(state.values, a, b, np.ones(len(a)), p.topic_pull)
     return attendees
-
-
-def pull_together(x: np.ndarray, a: np.ndarray, b: np.ndarray, weight: float) -> None:
-    """Move each row of ``x`` towards the mean of the rows it is paired with."""
-    n, d = x.shape
-    ends = np.concatenate([a, b])
-    others = np.concatenate([b, a])
-    count = np.bincount(ends, minlength=n)
-    touched = np.flatnonzero(count)
-    total = np.zeros((n, d))
-    np.add.at(total, ends, x[others])
-    mean = total[touched] / count[touched, None]
-    x[touched] += weight * (mean - x[touched])

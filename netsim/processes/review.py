@@ -10,13 +10,14 @@ the much smaller ``value_convergence``.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from netsim.population import CAPACITIES
 from netsim.scenario import ReviewParams
 from netsim.state import GroupState
 
-__all__ = ["hold_review", "is_review_month", "neighbour_mean"]
+__all__ = ["hold_review", "is_review_month", "move_towards_partners"]
 
 _KNOWLEDGE = CAPACITIES.index("knowledge")
 
@@ -26,17 +27,32 @@ def is_review_month(p: ReviewParams, month: int) -> bool:
     return p.interval > 0 and month >= p.start_month and (month - p.start_month) % p.interval == 0
 
 
-def neighbour_mean(x: np.ndarray, a: np.ndarray, b: np.ndarray,
-                   w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Tie-weighted mean of each row's partners' ``x``; return (rows with partners, means)."""
+@numba.njit(cache=True)
+def move_towards_partners(x: np.ndarray, a: np.ndarray, b: np.ndarray, w: np.ndarray,
+                          weight: float) -> None:  # pragma: no cover - compiled
+    """One DeGroot step, in place.
+
+    Each row with partners moves ``weight`` of the way towards the ``w``-weighted mean of
+    its partners' rows (all read before any row moves).
+
+    Args:
+        x: (n, d) rows (goals or values).
+        a: First ends of the pairs.
+        b: Second ends of the pairs.
+        w: Weight of each pair (a pair named twice counts twice).
+        weight: Share of the way to move.
+    """
     n, d = x.shape
-    ends = np.concatenate([a, b])
-    others = np.concatenate([b, a])
-    ww = np.concatenate([w, w])
-    weight = np.bincount(ends, weights=ww, minlength=n)
-    rows = np.flatnonzero(weight > 0)
-    total = np.stack([np.bincount(ends, weights=ww * x[others, j], minlength=n) for j in range(d)], axis=1)
-    return rows, total[rows] / weight[rows, None]
+    total, mass = np.zeros((n, d)), np.zeros(n)
+    for e in range(len(a)):
+        u, v = a[e], b[e]
+        total[u] += w[e] * x[v]
+        total[v] += w[e] * x[u]
+        mass[u] += w[e]
+        mass[v] += w[e]
+    for v in range(n):
+        if mass[v] > 0:
+            x[v] += weight * (total[v] / mass[v] - x[v])
 
 
 def hold_review(state: GroupState, p: ReviewParams, rng: np.random.Generator) -> np.ndarray:
@@ -48,10 +64,7 @@ def hold_review(state: GroupState, p: ReviewParams, rng: np.random.Generator) ->
     state.revisions[revise] += 1
     t = state.ties
     live = state.participating[t.a] & state.participating[t.b]
-    if live.any():
-        a, b, w = t.a[live], t.b[live], t.strength[live]
-        rows, goal_mean = neighbour_mean(state.goals, a, b, w)
-        state.goals[rows] += p.goal_convergence * (goal_mean - state.goals[rows])
-        rows, value_mean = neighbour_mean(state.values, a, b, w)
-        state.values[rows] += p.value_convergence * (value_mean - state.values[rows])
+    a, b, w = t.a[live], t.b[live], t.strength[live]
+    move_towards_partners(state.goals, a, b, w, p.goal_convergence)
+    move_towards_partners(state.values, a, b, w, p.value_convergence)
     return revise
