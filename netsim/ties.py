@@ -2,8 +2,10 @@
 
 Each tie has two ends ``a < b`` (rows of the model's groups), a strength in (0, 1], a
 kind (:data:`TIE_KINDS`), the month it formed, the month it was last used and the month
-of its last joint activity. Ties are kept sorted by the key ``a * n + b``, so finding,
-adding and removing many ties at once is a few vectorised calls, whatever their number.
+of its last joint activity. Ties are kept sorted by the key ``a * n + b`` in buffers with
+spare room at the end, so forming, finding and dropping ties happens in place, in one
+pass, whatever their number. The compiled processes work on the buffers directly
+(:meth:`Ties.buffers`); everything else reads the views ``ties.a``, ``ties.strength``, ...
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["TIE_KINDS", "Ties"]
+__all__ = ["TIE_KINDS", "Ties", "reinforce_pairs"]
 
 #: Kinds of tie: met at a forum or through an introduction (exchange), worked together
 #: (joint activity), marketed together (marketing), or predating the project (prior).
@@ -19,11 +21,15 @@ TIE_KINDS: tuple[str, ...] = ("exchange", "joint_activity", "marketing", "prior"
 EXCHANGE, JOINT_ACTIVITY, MARKETING, PRIOR = range(4)
 NEVER = -1_000_000
 
+_FIELDS = ("key", "a", "b", "strength", "kind", "formed", "last_used", "last_activity")
+_DTYPES = (np.int64, np.int64, np.int64, np.float64, np.int8, np.int32, np.int32, np.int32)
+
 
 class Ties:
     """The tie list of a model with ``n`` groups.
 
-    Attributes:
+    Attributes (views of the first ``count`` entries of the buffers):
+        key: ``a * n + b``, ascending.
         a, b: End rows, ``a < b``.
         strength: In (0, 1].
         kind: Codes into :data:`TIE_KINDS`.
@@ -32,35 +38,47 @@ class Ties:
         last_activity: Month of the last joint activity along it (``NEVER`` if none).
     """
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, capacity: int = 64) -> None:
         self.n = n
-        self.key = np.empty(0, dtype=np.int64)
-        self.a = np.empty(0, dtype=np.int64)
-        self.b = np.empty(0, dtype=np.int64)
-        self.strength = np.empty(0, dtype=np.float64)
-        self.kind = np.empty(0, dtype=np.int8)
-        self.formed = np.empty(0, dtype=np.int32)
-        self.last_used = np.empty(0, dtype=np.int32)
-        self.last_activity = np.empty(0, dtype=np.int32)
+        self.count = 0
+        self._buffers = tuple(np.empty(capacity, dtype=t) for t in _DTYPES)
 
     def __len__(self) -> int:
-        return len(self.key)
+        return self.count
+
+    key = property(lambda self: self._buffers[0][: self.count])
+    a = property(lambda self: self._buffers[1][: self.count])
+    b = property(lambda self: self._buffers[2][: self.count])
+    strength = property(lambda self: self._buffers[3][: self.count])
+    kind = property(lambda self: self._buffers[4][: self.count])
+    formed = property(lambda self: self._buffers[5][: self.count])
+    last_used = property(lambda self: self._buffers[6][: self.count])
+    last_activity = property(lambda self: self._buffers[7][: self.count])
+
+    def buffers(self, room: int = 0) -> tuple[np.ndarray, ...]:
+        """The eight buffers, with space for at least ``room`` more ties."""
+        needed = self.count + room
+        if needed > len(self._buffers[0]):
+            size = max(needed, 2 * len(self._buffers[0]))
+            grown = []
+            for old, dtype in zip(self._buffers, _DTYPES, strict=True):
+                new = np.empty(size, dtype=dtype)
+                new[: self.count] = old[: self.count]
+                grown.append(new)
+            self._buffers = tuple(grown)
+        return self._buffers
 
     def pairs_key(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Key of each pair, whichever end comes first."""
-        lo = np.minimum(a, b)
-        hi = np.maximum(a, b)
-        return lo.astype(np.int64) * self.n + hi
-
-    def _locate(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        pos = np.searchsorted(self.key, keys)
-        if len(self.key) == 0:
-            return pos, np.zeros(len(keys), dtype=bool)
-        return pos, self.key[np.minimum(pos, len(self.key) - 1)] == keys
+        return np.minimum(a, b).astype(np.int64) * self.n + np.maximum(a, b)
 
     def find(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Index of the tie between each pair, or -1 where there is none."""
-        pos, hit = self._locate(self.pairs_key(np.asarray(a), np.asarray(b)))
+        keys = self.pairs_key(np.asarray(a), np.asarray(b))
+        key = self.key
+        pos = np.searchsorted(key, keys)
+        hit = (pos < len(key)) & (key[np.minimum(pos, max(len(key) - 1, 0))] == keys) if len(key) \
+            else np.zeros(len(keys), dtype=bool)
         return np.where(hit, pos, -1)
 
     def reinforce(self, a: np.ndarray, b: np.ndarray, gain: float | np.ndarray, *,
@@ -80,19 +98,16 @@ class Ties:
         b = np.asarray(b, dtype=np.int64)
         gain = np.full(len(a), gain) if np.isscalar(gain) else np.asarray(gain, dtype=np.float64)
         kind = np.full(len(a), kind, np.int8) if np.isscalar(kind) else np.asarray(kind, dtype=np.int8)
-        arrays = (self.key, self.a, self.b, self.strength, self.kind, self.formed,
-                  self.last_used, self.last_activity)
-        merged = _reinforce(*arrays, self.n, a, b, gain, kind, month)
-        if merged is not None:
-            (self.key, self.a, self.b, self.strength, self.kind, self.formed,
-             self.last_used, self.last_activity) = merged[:-1]
-            return int(merged[-1])
-        return 0
+        before = self.count
+        self.count = reinforce_pairs(*self.buffers(len(a)), self.count, self.n, a, b, gain, kind, month)
+        return self.count - before
 
     def keep(self, mask: np.ndarray) -> None:
         """Keep only the ties where ``mask`` is true (order is preserved)."""
-        for name in ("key", "a", "b", "strength", "kind", "formed", "last_used", "last_activity"):
-            setattr(self, name, getattr(self, name)[mask])
+        kept = int(mask.sum())
+        for buffer in self._buffers:
+            buffer[:kept] = buffer[: self.count][mask]
+        self.count = kept
 
     def degree(self, mask: np.ndarray | None = None) -> np.ndarray:
         """Number of ties of each group (of the ties in ``mask``, if given)."""
@@ -101,15 +116,22 @@ class Ties:
 
 
 @numba.njit(cache=True)
-def _reinforce(key, a, b, strength, kind, formed, last_used, last_activity, n,
-               pa, pb, gain, pkind, month):  # pragma: no cover - compiled
-    """Strengthen existing ties in place; return new arrays with the new ties merged in."""
+def reinforce_pairs(key, a, b, strength, kind, formed, last_used, last_activity, count, n,
+                    pa, pb, gain, pkind, month):  # pragma: no cover - compiled
+    """Form or strengthen ties in the buffers, in place; return the new count of ties.
+
+    The first eight arguments are the buffers of :meth:`Ties.buffers`, with room for
+    ``len(pa)`` more ties; ``count`` is how many ties they hold now and ``n`` the number of
+    groups. Pair ``i`` is ``(pa[i], pb[i])`` in any order (a group with itself is
+    ignored); it adds ``gain[i]`` as in :meth:`Ties.reinforce` and gives its tie the kind
+    ``pkind[i]``.
+    """  # noqa: D417
     pairs = np.empty(len(pa), np.int64)
     for i in range(len(pa)):
         lo, hi = min(pa[i], pb[i]), max(pa[i], pb[i])
         pairs[i] = lo * n + hi if lo != hi else -1
     order = np.argsort(pairs, kind="mergesort")  # stable: a pair's first mention comes first
-    is_new = np.zeros(len(pa), np.bool_)
+    new = np.empty(len(pa), np.int64)  # positions in pa of the new ties, by ascending key
     n_new = 0
     previous = -1
     for i in order:
@@ -117,41 +139,26 @@ def _reinforce(key, a, b, strength, kind, formed, last_used, last_activity, n,
         if k < 0 or k == previous:
             continue
         previous = k
-        at = np.searchsorted(key, k)
-        if at < len(key) and key[at] == k:
+        at = np.searchsorted(key[:count], k)
+        if at < count and key[at] == k:
             strength[at] += gain[i] * (1.0 - strength[at])
             kind[at] = pkind[i]
             last_used[at] = month
         else:
-            is_new[i] = True
+            new[n_new] = i
             n_new += 1
-    if n_new == 0:
-        return None
-    total = len(key) + n_new
-    out_key = np.empty(total, np.int64)
-    out_a, out_b = np.empty(total, np.int64), np.empty(total, np.int64)
-    out_strength = np.empty(total, np.float64)
-    out_kind = np.empty(total, np.int8)
-    out_formed, out_used = np.empty(total, np.int32), np.empty(total, np.int32)
-    out_activity = np.empty(total, np.int32)
-    old, j = 0, 0
-    for i in order:  # merge the new ties (ascending keys) into the old ones
-        if not is_new[i]:
-            continue
-        while old < len(key) and key[old] < pairs[i]:
-            out_key[j], out_a[j], out_b[j] = key[old], a[old], b[old]
-            out_strength[j], out_kind[j] = strength[old], kind[old]
-            out_formed[j], out_used[j], out_activity[j] = formed[old], last_used[old], last_activity[old]
-            old += 1
-            j += 1
-        out_key[j], out_a[j], out_b[j] = pairs[i], pairs[i] // n, pairs[i] % n
-        out_strength[j], out_kind[j] = gain[i], pkind[i]
-        out_formed[j], out_used[j], out_activity[j] = month, month, NEVER
-        j += 1
-    while old < len(key):
-        out_key[j], out_a[j], out_b[j] = key[old], a[old], b[old]
-        out_strength[j], out_kind[j] = strength[old], kind[old]
-        out_formed[j], out_used[j], out_activity[j] = formed[old], last_used[old], last_activity[old]
-        old += 1
-        j += 1
-    return (out_key, out_a, out_b, out_strength, out_kind, out_formed, out_used, out_activity, n_new)
+    # merge from the back, so every old tie moves at most once
+    old, out = count - 1, count + n_new - 1
+    for x in range(n_new - 1, -1, -1):
+        i = new[x]
+        while old >= 0 and key[old] > pairs[i]:
+            key[out], a[out], b[out] = key[old], a[old], b[old]
+            strength[out], kind[out], formed[out] = strength[old], kind[old], formed[old]
+            last_used[out], last_activity[out] = last_used[old], last_activity[old]
+            old -= 1
+            out -= 1
+        key[out], a[out], b[out] = pairs[i], pairs[i] // n, pairs[i] % n
+        strength[out], kind[out], formed[out] = gain[i], pkind[i], month
+        last_used[out], last_activity[out] = month, NEVER
+        out -= 1
+    return count + n_new

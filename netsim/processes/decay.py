@@ -7,18 +7,31 @@ are never used, so the ties that predate the project fade among them.
 
 from __future__ import annotations
 
+import numba
+
 from netsim.scenario import DecayParams
 from netsim.ties import Ties
 
 __all__ = ["decay_ties"]
 
 
+@numba.njit(cache=True)
+def _decay(key, a, b, strength, kind, formed, last_used, last_activity, count, rate, floor,
+           month):  # pragma: no cover - compiled
+    kept = 0
+    for e in range(count):
+        if last_used[e] < month:
+            strength[e] *= 1.0 - rate
+        if strength[e] >= floor:  # compact in place, keeping the order
+            key[kept], a[kept], b[kept] = key[e], a[e], b[e]
+            strength[kept], kind[kept], formed[kept] = strength[e], kind[e], formed[e]
+            last_used[kept], last_activity[kept] = last_used[e], last_activity[e]
+            kept += 1
+    return kept
+
+
 def decay_ties(ties: Ties, p: DecayParams, month: int) -> int:
     """Weaken unused ties and drop those below the floor; return how many vanished."""
-    unused = ties.last_used < month
-    ties.strength[unused] *= 1.0 - p.rate
-    keep = ties.strength >= p.floor
-    gone = len(keep) - int(keep.sum())
-    if gone:
-        ties.keep(keep)
-    return gone
+    before = ties.count
+    ties.count = _decay(*ties.buffers(), ties.count, p.rate, p.floor, month)
+    return before - ties.count

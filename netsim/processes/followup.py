@@ -23,7 +23,7 @@ from netsim.processes.forum import complementarity_of
 from netsim.processes.interaction import agreement_of
 from netsim.scenario import FollowupParams
 from netsim.state import GroupState
-from netsim.ties import EXCHANGE, MARKETING
+from netsim.ties import EXCHANGE, MARKETING, reinforce_pairs
 
 __all__ = ["choose_visits", "follow_up", "is_followup_month", "visits_this_month"]
 
@@ -63,18 +63,19 @@ def choose_visits(state: GroupState, members: np.ndarray, k: int, policy: str,
 
 
 @numba.njit(cache=True)
-def _visit(visited, introduce, pool, capacities, goals, trust, visits, district, trust_gain,
-           capacity_gain):  # pragma: no cover - compiled
+def _visit(visited, draw, pool, capacities, goals, trust, visits, district, trust_gain,
+           capacity_gain, introduction_prob, introduction_gain, key, a, b, strength, kind, formed,
+           last_used, last_activity, count, n, month):  # pragma: no cover - compiled
     for v in visited:
         visits[v] += 1
         trust[v] += trust_gain * (1.0 - trust[v])
         weakest = np.argmin(capacities[v])
         capacities[v, weakest] += capacity_gain * (1.0 - capacities[v, weakest])
     first, second = np.empty(len(visited), np.int64), np.empty(len(visited), np.int64)
-    kind = np.empty(len(visited), np.int8)
+    new_kind = np.empty(len(visited), np.int8)
     m = 0
     for x in range(len(visited)):
-        if not introduce[x]:
+        if draw[x] >= introduction_prob:
             continue
         v, best, best_fit = visited[x], -1, 0.0
         for c in pool[x]:  # the best match among the sampled groups of other districts
@@ -86,9 +87,10 @@ def _visit(visited, introduce, pool, capacities, goals, trust, visits, district,
         if best >= 0 and best_fit > 0:
             first[m], second[m] = v, best
             market = np.argmax(goals[v]) == _MARKETING_GOAL and np.argmax(goals[best]) == _MARKETING_GOAL
-            kind[m] = MARKETING if market else EXCHANGE
+            new_kind[m] = MARKETING if market else EXCHANGE
             m += 1
-    return first[:m], second[:m], kind[:m]
+    return reinforce_pairs(key, a, b, strength, kind, formed, last_used, last_activity, count, n,
+                           first[:m], second[:m], np.full(m, introduction_gain), new_kind[:m], month)
 
 
 def follow_up(state: GroupState, p: FollowupParams, rng: np.random.Generator,
@@ -101,9 +103,10 @@ def follow_up(state: GroupState, p: FollowupParams, rng: np.random.Generator,
     visited = choose_visits(state, members, k, p.policy, rng)
     if len(visited) == 0:
         return visited
-    introduce = rng.random(len(visited)) < p.introduction_prob
+    draw = rng.random(len(visited))
     pool = members[rng.integers(0, len(members), (len(visited), p.candidates))]
-    a, b, kind = _visit(visited, introduce, pool, state.capacities, state.goals, state.trust,
-                        state.visits, state.district, p.trust_gain, p.capacity_gain)
-    state.ties.reinforce(a, b, p.introduction_gain, kind=kind, month=month)
+    t = state.ties
+    t.count = _visit(visited, draw, pool, state.capacities, state.goals, state.trust, state.visits,
+                     state.district, p.trust_gain, p.capacity_gain, p.introduction_prob,
+                     p.introduction_gain, *t.buffers(len(visited)), t.count, state.n, month)
     return visited

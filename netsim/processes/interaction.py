@@ -22,7 +22,7 @@ import numpy as np
 from netsim.population import GOALS
 from netsim.scenario import InteractionParams
 from netsim.state import GroupState
-from netsim.ties import EXCHANGE, JOINT_ACTIVITY, MARKETING
+from netsim.ties import EXCHANGE, JOINT_ACTIVITY, MARKETING, reinforce_pairs
 
 __all__ = ["agreement_of", "goal_agreement", "interact", "joint_activity", "triadic_closure"]
 
@@ -45,11 +45,11 @@ def goal_agreement(goals: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarra
 
 
 @numba.njit(cache=True)
-def _joint_activity(a, b, strength, kind, last_used, last_activity, participating, goals, draw,
-                    activity_rate, goal_weight, activity_gain, month):  # pragma: no cover
-    used = np.empty(len(a), np.int64)
+def _joint_activity(a, b, strength, kind, last_used, last_activity, count, participating, goals,
+                    draw, activity_rate, goal_weight, activity_gain, month):  # pragma: no cover
+    used = np.empty(count, np.int64)
     m = 0
-    for e in range(len(a)):
+    for e in range(count):
         u, v = a[e], b[e]
         if not (participating[u] and participating[v]):
             continue
@@ -65,19 +65,13 @@ def _joint_activity(a, b, strength, kind, last_used, last_activity, participatin
     return used[:m]
 
 
-def joint_activity(state: GroupState, p: InteractionParams, rng: np.random.Generator,
-                   month: int) -> np.ndarray:
-    """Joint activity along participant ties; return the indices of the ties used."""
-    t = state.ties
-    return _joint_activity(t.a, t.b, t.strength, t.kind, t.last_used, t.last_activity,
-                           state.participating, state.goals, rng.random(len(t)),
-                           p.activity_rate, p.goal_weight, p.activity_gain, month)
-
-
 @numba.njit(cache=True)
-def _friends_of_friends(n, key, a, b, participating, reach, pick_friend, pick_next):  # pragma: no cover
+def _close_triads(key, a, b, strength, kind, formed, last_used, last_activity, count, n,
+                  participating, inspiration, draw, closure_rate, closure_gain,
+                  month):  # pragma: no cover - compiled
+    """Triadic closure with ``draw`` = 3n uniforms (reach, friend, friend's friend)."""
     degree = np.zeros(n, np.int64)
-    for e in range(len(a)):
+    for e in range(count):
         if participating[a[e]] and participating[b[e]]:
             degree[a[e]] += 1
             degree[b[e]] += 1
@@ -86,7 +80,7 @@ def _friends_of_friends(n, key, a, b, participating, reach, pick_friend, pick_ne
         start[v + 1] = start[v] + degree[v]
     fill = start[:-1].copy()
     partner = np.empty(start[n], np.int64)
-    for e in range(len(a)):  # ties in key order, so each group's partners come out sorted
+    for e in range(count):  # ties in key order, so each group's partners come out sorted
         if participating[a[e]] and participating[b[e]]:
             partner[fill[a[e]]] = b[e]
             fill[a[e]] += 1
@@ -95,19 +89,32 @@ def _friends_of_friends(n, key, a, b, participating, reach, pick_friend, pick_ne
     first, second = np.empty(n, np.int64), np.empty(n, np.int64)
     m = 0
     for v in range(n):
-        if not reach[v] or degree[v] == 0:
+        if not participating[v] or degree[v] == 0 or draw[v] >= closure_rate * inspiration[v]:
             continue
-        friend = partner[start[v] + int(pick_friend[v] * degree[v])]
-        other = partner[start[friend] + int(pick_next[v] * degree[friend])]
+        friend = partner[start[v] + int(draw[n + v] * degree[v])]
+        other = partner[start[friend] + int(draw[2 * n + v] * degree[friend])]
         if other == v:
             continue
-        lo, hi = min(v, other), max(v, other)
-        at = np.searchsorted(key, lo * n + hi)
-        if at < len(key) and key[at] == lo * n + hi:
+        k = min(v, other) * n + max(v, other)
+        at = np.searchsorted(key[:count], k)
+        if at < count and key[at] == k:
             continue  # already tied
         first[m], second[m] = v, other
         m += 1
-    return first[:m], second[:m]
+    gain = np.full(m, closure_gain)
+    new_kind = np.full(m, EXCHANGE, np.int8)
+    return reinforce_pairs(key, a, b, strength, kind, formed, last_used, last_activity, count, n,
+                           first[:m], second[:m], gain, new_kind, month)
+
+
+def joint_activity(state: GroupState, p: InteractionParams, rng: np.random.Generator,
+                   month: int) -> np.ndarray:
+    """Joint activity along participant ties; return the indices of the ties used."""
+    t = state.ties
+    _, a, b, strength, kind, _, last_used, last_activity = t.buffers()
+    return _joint_activity(a, b, strength, kind, last_used, last_activity, t.count,
+                           state.participating, state.goals, rng.random(t.count),
+                           p.activity_rate, p.goal_weight, p.activity_gain, month)
 
 
 def triadic_closure(state: GroupState, p: InteractionParams, rng: np.random.Generator,
@@ -115,11 +122,11 @@ def triadic_closure(state: GroupState, p: InteractionParams, rng: np.random.Gene
     """Friends of friends meet; return how many new ties formed."""
     if p.closure_rate == 0:
         return 0
-    t = state.ties
-    reach = state.participating & (rng.random(state.n) < p.closure_rate * state.inspiration)
-    a, b = _friends_of_friends(state.n, t.key, t.a, t.b, state.participating, reach,
-                               rng.random(state.n), rng.random(state.n))
-    return t.reinforce(a, b, p.closure_gain, kind=EXCHANGE, month=month)
+    t, n = state.ties, state.n
+    before = t.count
+    t.count = _close_triads(*t.buffers(n), t.count, n, state.participating, state.inspiration,
+                            rng.random(3 * n), p.closure_rate, p.closure_gain, month)
+    return t.count - before
 
 
 def interact(state: GroupState, p: InteractionParams, rng: np.random.Generator,
