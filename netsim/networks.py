@@ -42,7 +42,7 @@ from netsim.population import GOALS
 from netsim.scenario import EmergenceParams
 from netsim.state import LOOSE, NETWORK_TYPES, SHARED_IDEOLOGY, STRUCTURED
 
-__all__ = ["Networks", "alignment", "classify", "classify_graph", "components"]
+__all__ = ["Networks", "alignment", "classify", "classify_graph", "components", "strong_ties"]
 
 _MARKETING_GOAL = GOALS.index("marketing")
 
@@ -138,6 +138,13 @@ class Networks:
     marketing_districts: int
 
     @property
+    def node_type(self) -> np.ndarray:
+        """Type code of each node's network (0, ``none``, for a node in no network)."""
+        if len(self.type) == 0:
+            return np.zeros(len(self.label), np.int8)
+        return np.where(self.label >= 0, self.type[np.maximum(self.label, 0)], 0).astype(np.int8)
+
+    @property
     def types(self) -> list[str]:
         """Type names of the networks, in label order."""
         return [NETWORK_TYPES[t] for t in self.type]
@@ -151,6 +158,7 @@ class Networks:
 def _classify(n, a, b, last_activity, district, leadership, goals, values, month, min_size,
               coordinator_leadership, coordinator_centrality, goal_agreement, activity_window,
               activity_share, ideology_threshold, marketing_goal):  # pragma: no cover - compiled
+    """The classifier; ``(a, b)`` are the edges that count."""
     cluster, k_all = _components(n, a, b)
     cluster_size = np.zeros(k_all, np.int64)
     for v in range(n):
@@ -224,6 +232,15 @@ def _classify(n, a, b, last_activity, district, leadership, goals, values, month
             kind[net] = LOOSE
     return (label, cluster, cluster_size, kind, size, districts, top_goal, coordinated, regular,
             value_alignment, marketing_districts)
+
+
+@numba.njit(cache=True)
+def strong_ties(a, b, strength, last_activity, participating, tie_threshold):  # pragma: no cover
+    """The ties between participants at least ``tie_threshold`` strong: (a, b, last_activity)."""
+    keep = np.empty(len(a), np.bool_)
+    for e in range(len(a)):
+        keep[e] = participating[a[e]] and participating[b[e]] and strength[e] >= tie_threshold
+    return a[keep], b[keep], last_activity[keep]
 
 
 def classify(n: int, a: np.ndarray, b: np.ndarray, last_activity: np.ndarray, *,

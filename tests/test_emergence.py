@@ -14,8 +14,8 @@ def test_only_strong_ties_between_participants_count(make_state):
     state = make_state(["A"] * 5, participating=[True, True, True, True, False])
     state.ties.reinforce(np.array([0, 1, 2, 3]), np.array([1, 2, 3, 4]), np.array([0.9, 0.3, 0.6, 0.9]),
                          kind=EXCHANGE, month=1)
-    idx = network_ties(state, EmergenceParams(tie_threshold=0.5))
-    assert [(state.ties.a[i], state.ties.b[i]) for i in idx] == [(0, 1), (2, 3)]
+    a, b, _ = network_ties(state, EmergenceParams(tie_threshold=0.5))
+    assert list(zip(a.tolist(), b.tolist(), strict=True)) == [(0, 1), (2, 3)]
 
 
 def test_find_networks_records_each_groups_network_and_type(make_state):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from netsim.networks import Networks, classify
+from netsim.networks import Networks, classify, strong_ties
 from netsim.population import CAPACITIES
 from netsim.scenario import EmergenceParams
 from netsim.state import GroupState
@@ -21,21 +21,18 @@ __all__ = ["network_ties", "find_networks"]
 _LEADERSHIP = CAPACITIES.index("leadership")
 
 
-def network_ties(state: GroupState, p: EmergenceParams) -> np.ndarray:
-    """Indices of the ties that count for networks: between participants, strong enough."""
+def network_ties(state: GroupState, p: EmergenceParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ties that count for networks (between participants, strong enough): a, b, last activity."""
     t = state.ties
-    return np.flatnonzero(state.participating[t.a] & state.participating[t.b]
-                          & (t.strength >= p.tie_threshold))
+    return strong_ties(t.a, t.b, t.strength, t.last_activity, state.participating, p.tie_threshold)
 
 
 def find_networks(state: GroupState, p: EmergenceParams, month: int) -> Networks:
     """Classify this month's networks and record each group's network and type."""
-    t = state.ties
-    idx = network_ties(state, p)
-    nets = classify(state.n, t.a[idx], t.b[idx], t.last_activity[idx],
-                    district=state.district, leadership=state.capacities[:, _LEADERSHIP],
-                    goals=state.goals, values=state.values, month=month, p=p)
+    a, b, last_activity = network_ties(state, p)
+    nets = classify(state.n, a, b, last_activity, district=state.district,
+                    leadership=state.capacities[:, _LEADERSHIP], goals=state.goals,
+                    values=state.values, month=month, p=p)
     state.network_id[:] = nets.label
-    state.network_type[:] = np.where(nets.label >= 0, nets.type[np.maximum(nets.label, 0)], 0) \
-        if len(nets.type) else 0
+    state.network_type[:] = nets.node_type
     return nets
