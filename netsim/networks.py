@@ -122,6 +122,7 @@ class Networks:
         coordinated: Whether each network has a coordinator.
         regular_activity: Whether each network has regular joint activity.
         value_alignment: Value alignment of each network.
+        node_type: Type code of each node's network (0, ``none``, for a node in no network).
         marketing_districts: Most districts spanned by a structured marketing network (0 if none).
     """
 
@@ -135,14 +136,8 @@ class Networks:
     coordinated: np.ndarray
     regular_activity: np.ndarray
     value_alignment: np.ndarray
+    node_type: np.ndarray
     marketing_districts: int
-
-    @property
-    def node_type(self) -> np.ndarray:
-        """Type code of each node's network (0, ``none``, for a node in no network)."""
-        if len(self.type) == 0:
-            return np.zeros(len(self.label), np.int8)
-        return np.where(self.label >= 0, self.type[np.maximum(self.label, 0)], 0).astype(np.int8)
 
     @property
     def types(self) -> list[str]:
@@ -230,8 +225,12 @@ def _classify(n, a, b, last_activity, district, leadership, goals, values, month
                 marketing_districts = max(marketing_districts, districts[net])
         else:
             kind[net] = LOOSE
+    node_type = np.zeros(n, np.int8)
+    for v in range(n):
+        if label[v] >= 0:
+            node_type[v] = kind[label[v]]
     return (label, cluster, cluster_size, kind, size, districts, top_goal, coordinated, regular,
-            value_alignment, marketing_districts)
+            value_alignment, node_type, marketing_districts)
 
 
 @numba.njit(cache=True)

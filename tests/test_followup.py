@@ -24,9 +24,9 @@ def test_followup_months_follow_start_end_and_capacity():
 
 def test_visits_get_easier_as_trust_grows():
     p = FollowupParams(visits_per_month=4, ease_with_trust=0.5)
-    assert visits_this_month(p, 0.0) == 4
-    assert visits_this_month(p, 1.0) == 6
-    assert visits_this_month(FollowupParams(visits_per_month=4, ease_with_trust=0.0), 1.0) == 4
+    assert visits_this_month(p.visits_per_month, p.ease_with_trust, 0.0) == 4
+    assert visits_this_month(p.visits_per_month, p.ease_with_trust, 1.0) == 6
+    assert visits_this_month(4, 0.0, 1.0) == 4
 
 
 def test_weakest_policy_visits_lowest_mean_capacity(make_state):

@@ -35,78 +35,101 @@ def is_followup_month(p: FollowupParams, month: int) -> bool:
     return p.visits_per_month > 0 and month >= p.start_month and not (p.end_month and month > p.end_month)
 
 
-def visits_this_month(p: FollowupParams, mean_trust: float) -> int:
-    """How many visits the team can make, given how well it knows the groups."""
-    return int(round(p.visits_per_month * (1.0 + p.ease_with_trust * mean_trust)))
+@numba.njit(cache=True)
+def visits_this_month(visits_per_month: int, ease_with_trust: float, mean_trust: float) -> int:
+    """How many visits the team can make, given how well it knows the groups (mean trust)."""
+    return int(np.round(visits_per_month * (1.0 + ease_with_trust * mean_trust)))
+
+
+POLICIES: tuple[str, ...] = ("random", "weakest", "least_trusted", "bridge")
+
+
+@numba.njit(cache=True)
+def _visit_order(members, jitter, policy, capacities, trust, participating, district, a, b,
+                 count):  # pragma: no cover - compiled
+    """``members`` in the order the policy visits them (``jitter`` breaks ties at random)."""
+    order = np.argsort(jitter)
+    if policy == 0:  # random
+        return members[order]
+    priority = np.empty(len(members))
+    if policy == 1:  # weakest: lowest mean capacity first
+        for x in range(len(members)):
+            priority[x] = capacities[members[x]].mean()
+    elif policy == 2:  # least trusted first
+        for x in range(len(members)):
+            priority[x] = trust[members[x]]
+    else:  # bridge: fewest ties to participants of other districts first
+        cross = np.zeros(len(participating))
+        for e in range(count):
+            if participating[a[e]] and participating[b[e]] and district[a[e]] != district[b[e]]:
+                cross[a[e]] += 1
+                cross[b[e]] += 1
+        for x in range(len(members)):
+            priority[x] = cross[members[x]]
+    return members[order[np.argsort(priority[order], kind="mergesort")]]
 
 
 def choose_visits(state: GroupState, members: np.ndarray, k: int, policy: str,
                   rng: np.random.Generator) -> np.ndarray:
     """Pick ``k`` of ``members`` to visit by the policy (ties broken at random)."""
-    if k >= len(members):
-        return members
-    jitter = rng.random(len(members))
-    if policy == "random":
-        return members[np.argpartition(jitter, k - 1)[:k]]
-    if policy == "weakest":
-        priority = state.capacities[members].mean(axis=1)
-    elif policy == "least_trusted":
-        priority = state.trust[members]
-    else:  # bridge: fewest ties to participants of other districts first
-        t = state.ties
-        cross = (state.district[t.a] != state.district[t.b]) \
-            & state.participating[t.a] & state.participating[t.b]
-        priority = (np.bincount(t.a[cross], minlength=state.n)
-                    + np.bincount(t.b[cross], minlength=state.n))[members].astype(float)
-    order = np.lexsort((jitter, priority))
-    return members[order[:k]]
+    t = state.ties
+    return _visit_order(np.asarray(members, np.int64), rng.random(len(members)), POLICIES.index(policy),
+                        state.capacities, state.trust, state.participating, state.district,
+                        t.a, t.b, t.count)[:k]
 
 
 @numba.njit(cache=True)
-def _visit(visited, draw, pool, capacities, goals, trust, visits, district, trust_gain,
-           capacity_gain, introduction_prob, introduction_gain, key, a, b, strength, kind, formed,
-           last_used, last_activity, count, n, month):  # pragma: no cover - compiled
+def _follow_up(participating, draw, policy, visits_per_month, ease_with_trust, capacities, goals,
+               trust, visits, district, trust_gain, capacity_gain, introduction_prob, candidates,
+               introduction_gain, key, a, b, strength, kind, formed, last_used, last_activity, count,
+               month):  # pragma: no cover - compiled
+    """One month of visits; ``draw`` holds 2 + candidates uniforms per participant."""
+    members = np.flatnonzero(participating)
+    p = len(members)
+    k = min(p, visits_this_month(visits_per_month, ease_with_trust, trust[members].mean()))
+    visited = _visit_order(members, draw[:p], policy, capacities, trust, participating, district,
+                           a, b, count)[:k]
     for v in visited:
         visits[v] += 1
         trust[v] += trust_gain * (1.0 - trust[v])
         weakest = np.argmin(capacities[v])
         capacities[v, weakest] += capacity_gain * (1.0 - capacities[v, weakest])
-    first, second = np.empty(len(visited), np.int64), np.empty(len(visited), np.int64)
-    new_kind = np.empty(len(visited), np.int8)
+    first, second = np.empty(k, np.int64), np.empty(k, np.int64)
+    new_kind = np.empty(k, np.int8)
     m = 0
-    for x in range(len(visited)):
-        if draw[x] >= introduction_prob:
+    for x in range(k):
+        if draw[p + x] >= introduction_prob:
             continue
         v, best, best_fit = visited[x], -1, 0.0
-        for c in pool[x]:  # the best match among the sampled groups of other districts
-            if district[c] == district[v]:
+        for c in range(candidates):  # the best match among sampled groups of other districts
+            other = members[int(draw[2 * p + x * candidates + c] * p)]
+            if district[other] == district[v]:
                 continue
-            fit = complementarity_of(capacities, v, c) + agreement_of(goals, v, c)
+            fit = complementarity_of(capacities, v, other) + agreement_of(goals, v, other)
             if best < 0 or fit > best_fit:
-                best, best_fit = c, fit
+                best, best_fit = other, fit
         if best >= 0 and best_fit > 0:
             first[m], second[m] = v, best
             market = np.argmax(goals[v]) == _MARKETING_GOAL and np.argmax(goals[best]) == _MARKETING_GOAL
             new_kind[m] = MARKETING if market else EXCHANGE
             m += 1
-    return reinforce_pairs(key, a, b, strength, kind, formed, last_used, last_activity, count, n,
-                           first[:m], second[:m], np.full(m, introduction_gain), new_kind[:m], month)
+    n = len(participating)
+    count = reinforce_pairs(key, a, b, strength, kind, formed, last_used, last_activity, count, n,
+                            first[:m], second[:m], np.full(m, introduction_gain), new_kind[:m], month)
+    return visited, count
 
 
 def follow_up(state: GroupState, p: FollowupParams, rng: np.random.Generator,
               month: int) -> np.ndarray:
     """Make this month's visits; return the rows visited."""
-    members = np.flatnonzero(state.participating)
-    if len(members) == 0:
-        return members
-    k = visits_this_month(p, float(state.trust[members].mean()))
-    visited = choose_visits(state, members, k, p.policy, rng)
-    if len(visited) == 0:
-        return visited
-    draw = rng.random(len(visited))
-    pool = members[rng.integers(0, len(members), (len(visited), p.candidates))]
-    t = state.ties
-    t.count = _visit(visited, draw, pool, state.capacities, state.goals, state.trust, state.visits,
-                     state.district, p.trust_gain, p.capacity_gain, p.introduction_prob,
-                     p.introduction_gain, *t.buffers(len(visited)), t.count, state.n, month)
+    t, n = state.ties, state.n
+    members = int(state.participating.sum())
+    if members == 0:
+        return np.empty(0, np.int64)
+    draw = rng.random(members * (2 + p.candidates))
+    visited, t.count = _follow_up(
+        state.participating, draw, POLICIES.index(p.policy), p.visits_per_month, p.ease_with_trust,
+        state.capacities, state.goals, state.trust, state.visits, state.district, p.trust_gain,
+        p.capacity_gain, p.introduction_prob, p.candidates, p.introduction_gain,
+        *t.buffers(min(n, members)), t.count, month)
     return visited

@@ -25,7 +25,7 @@ from netsim.population import GOALS
 from netsim.processes.review import move_towards_partners
 from netsim.scenario import ForumParams
 from netsim.state import GroupState
-from netsim.ties import EXCHANGE, MARKETING
+from netsim.ties import EXCHANGE, MARKETING, reinforce_pairs
 
 __all__ = ["choose_partners", "complementarity", "complementarity_of", "hold_forums", "is_forum_month"]
 
@@ -109,33 +109,69 @@ def choose_partners(state: GroupState, attendees: np.ndarray, room: np.ndarray,
     if len(attendees) == 0 or p.meetings == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     pick = rng.random((len(attendees), p.candidates))
-    noise = rng.gumbel(size=pick.shape)
+    noise = _gumbel(rng.random(pick.shape))
     f = state.features
     return _meet(np.asarray(attendees, np.int64), np.asarray(room, np.int64), pick, noise,
                  f.district, f.kind, state.capacities, p.meetings, p.homophily_district,
                  p.homophily_kind, p.complementarity)
 
 
+@numba.njit(cache=True)
+def _gumbel(u: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    return -np.log(-np.log(np.maximum(u, 1e-300)))
+
+
+_TOPICS = ("general", "marketing", "ideology")
+
+
+@numba.njit(cache=True)
+def _hold_forums(participating, draw, by_district, district, kind, capacities, inspiration, trust,
+                 attended, goals, values, attendance_base, attendance_inspiration, attendance_trust,
+                 candidates, meetings, homophily_district, homophily_kind, complementarity_weight,
+                 tie_gain, inspiration_gain, trust_gain, topic, topic_pull, key, a, b, strength,
+                 tie_kind, formed, last_used, last_activity, count, month):  # pragma: no cover
+    """One month's forums; ``draw`` holds ``1 + 2 * candidates`` uniforms per participant."""
+    members = np.flatnonzero(participating)
+    p = len(members)
+    attends = np.empty(p, np.bool_)
+    for x in range(p):
+        v = members[x]
+        chance = attendance_base + attendance_inspiration * inspiration[v] + attendance_trust * trust[v]
+        attends[x] = draw[x] < chance
+    attendees = members[attends]
+    q = len(attendees)
+    room = district[attendees] if by_district else np.zeros(q, np.int64)
+    pick = draw[p:p + q * candidates].reshape(q, candidates)
+    noise = _gumbel(draw[p + q * candidates:p + 2 * q * candidates]).reshape(q, candidates)
+    first, second = _meet(attendees, room, pick, noise, district, kind, capacities, meetings,
+                          homophily_district, homophily_kind, complementarity_weight)
+    new_kind = MARKETING if topic == 1 else EXCHANGE
+    count = reinforce_pairs(key, a, b, strength, tie_kind, formed, last_used, last_activity, count,
+                            len(participating), first, second, np.full(len(first), tie_gain),
+                            np.full(len(first), new_kind, np.int8), month)
+    for v in attendees:
+        attended[v] += 1
+        inspiration[v] += inspiration_gain * (1.0 - inspiration[v])
+        trust[v] += trust_gain * (1.0 - trust[v])
+        if topic == 1:  # marketing: goals move towards marketing
+            for j in range(goals.shape[1]):
+                goals[v, j] += topic_pull * ((j == _MARKETING_GOAL) - goals[v, j])
+    if topic == 2:  # ideology: the values of those who met move towards each other
+        move_towards_partners(values, first, second, np.ones(len(first)), topic_pull)
+    return attendees, count
+
+
 def hold_forums(state: GroupState, p: ForumParams, rng: np.random.Generator,
                 month: int) -> np.ndarray:
     """Hold this month's forums; return the rows of the groups that attended."""
-    members = np.flatnonzero(state.participating)
-    chance = np.clip(p.attendance_base + p.attendance_inspiration * state.inspiration[members]
-                     + p.attendance_trust * state.trust[members], 0.0, 1.0)
-    attendees = members[rng.random(len(members)) < chance]
-    if len(attendees) == 0:
-        return attendees
-    room = state.district[attendees] if p.scope == "district" else np.zeros(len(attendees), np.int64)
-    a, b = choose_partners(state, attendees, room, p, rng)
-    kind = MARKETING if p.topic == "marketing" else EXCHANGE
-    state.ties.reinforce(a, b, p.tie_gain, kind=kind, month=month)
-    state.attended[attendees] += 1
-    state.inspiration[attendees] += p.inspiration_gain * (1.0 - state.inspiration[attendees])
-    state.trust[attendees] += p.trust_gain * (1.0 - state.trust[attendees])
-    if p.topic == "marketing":
-        target = np.zeros(len(GOALS))
-        target[_MARKETING_GOAL] = 1.0
-        state.goals[attendees] += p.topic_pull * (target - state.goals[attendees])
-    elif p.topic == "ideology" and len(a):
-        move_towards_partners(state.values, a, b, np.ones(len(a)), p.topic_pull)
+    t = state.ties
+    members = int(state.participating.sum())
+    draw = rng.random(members * (1 + 2 * p.candidates))
+    attendees, t.count = _hold_forums(
+        state.participating, draw, p.scope == "district", state.district, state.features.kind,
+        state.capacities, state.inspiration, state.trust, state.attended, state.goals, state.values,
+        p.attendance_base, p.attendance_inspiration, p.attendance_trust, p.candidates, p.meetings,
+        p.homophily_district, p.homophily_kind, p.complementarity, p.tie_gain, p.inspiration_gain,
+        p.trust_gain, _TOPICS.index(p.topic), p.topic_pull,
+        *t.buffers(members * min(p.meetings, p.candidates)), t.count, month)
     return attendees
