@@ -196,16 +196,28 @@ def _group_means(participating, district, inspiration, trust, plan_quality, revi
     return p, present.sum(), sums / p if p else np.full(5, np.nan)
 
 
+@numba.njit(cache=True)
+def _month_measures(n, a, b, participating, district, goals, values, inspiration, trust,
+                    plan_quality, revisions, network_type, network_kinds):  # pragma: no cover
+    degree, ties, clustering, modularity, cross, goal_align, value_align = _graph_measures(
+        n, a, b, participating, True, district, goals, values)
+    p, districts, means = _group_means(participating, district, inspiration, trust, plan_quality,
+                                       revisions, network_type >= STRUCTURED)
+    counts = np.zeros(SHARED_IDEOLOGY + 1, np.int64)
+    for k in network_kinds:
+        counts[k] += 1
+    return degree, p, districts, ties, clustering, modularity, cross, goal_align, value_align, \
+        means, counts
+
+
 def monthly_outputs(state: GroupState, nets: Networks, *, min_districts: int) -> dict[str, float]:
     """Every model-level output of this month (see :data:`OUTPUTS`)."""
     t = state.ties
-    degree, ties, clustering, modularity, cross, goal_align, value_align = _graph_measures(
-        state.n, t.a, t.b, state.participating, True, state.district, state.goals, state.values)
-    state.degree = degree
-    p, districts, means = _group_means(state.participating, state.district, state.inspiration,
-                                       state.trust, state.plan_quality, state.revisions,
-                                       state.network_type >= STRUCTURED)
-    counts = np.bincount(nets.type, minlength=SHARED_IDEOLOGY + 1)
+    (state.degree, p, districts, ties, clustering, modularity, cross, goal_align, value_align, means,
+     counts) = _month_measures(state.n, t.a, t.b, state.participating, state.district, state.goals,
+                               state.values, state.inspiration, state.trust, state.plan_quality,
+                               state.revisions, state.network_type, nets.type)
+    inspiration, trust, plan_quality, revised, structured_share = means.tolist()
     return {
         "participants": p,
         "districts": int(districts),
@@ -222,13 +234,13 @@ def monthly_outputs(state: GroupState, nets: Networks, *, min_districts: int) ->
         "shared_ideology": int(counts[SHARED_IDEOLOGY]),
         "marketing_network": int(nets.marketing_districts >= min_districts),
         "marketing_network_districts": nets.marketing_districts,
-        "mean_inspiration": float(means[0]),
-        "mean_trust": float(means[1]),
-        "mean_plan_quality": float(means[2]),
-        "revised_plan_share": float(means[3]),
+        "mean_inspiration": inspiration,
+        "mean_trust": trust,
+        "mean_plan_quality": plan_quality,
+        "revised_plan_share": revised,
         "goal_alignment": goal_align,
         "value_alignment": value_align,
-        "structured_share": float(means[4]),
+        "structured_share": structured_share,
     }
 
 

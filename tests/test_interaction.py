@@ -113,3 +113,26 @@ def test_interact_lets_inspiration_fade(make_state):
     state.inspiration[:] = [1.0, 0.5, 0.0]
     interact(state, InteractionParams(inspiration_decay=0.1), np.random.default_rng(0), 1)
     assert np.allclose(state.inspiration, [0.9, 0.45, 0.0])
+
+
+def test_interact_equals_joint_activity_then_closure(baseline):
+    from netsim import NetworkModel
+
+    p = InteractionParams(closure_rate=0.5)
+    states = []
+    for fused in (True, False):
+        model = NetworkModel(scenario=baseline, rng=3, run_months=10)
+        model.run_model()
+        rng = np.random.default_rng(9)
+        if fused:
+            interact(model.state, p, rng, 11)
+        else:
+            joint_activity(model.state, p, rng, 11)
+            triadic_closure(model.state, p, rng, 11)
+            model.state.inspiration *= 1.0 - p.inspiration_decay
+        states.append(model.state)
+    fused, separate = states
+    assert len(fused.ties) == len(separate.ties) > 0
+    for name in ("key", "strength", "kind", "formed", "last_used", "last_activity"):
+        assert np.array_equal(getattr(fused.ties, name), getattr(separate.ties, name)), name
+    assert np.array_equal(fused.inspiration, separate.inspiration)
