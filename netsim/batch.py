@@ -29,17 +29,22 @@ Example:
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import itertools
 import json
 import logging
 import math
 import multiprocessing as mp
+import os
 import re
 import signal
+import sys
+import threading
 import time
 import tomllib
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -67,6 +72,7 @@ __all__ = [
     "ProcessPoolEngine",
     "RunContext",
     "RunSpec",
+    "SUMMARY_CAPTION",
     "batch_manifest",
     "chunk_size",
     "final_month",
@@ -599,9 +605,21 @@ class InProcessEngine:
 _WORKER_CONTEXT: RunContext | None = None
 
 
-def _init_worker(context: RunContext) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel stop this worker if the batch process dies (Linux), e.g. by kill -9."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if parent > 0 and os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
+def _init_worker(context: RunContext, parent: int) -> None:
     global _WORKER_CONTEXT
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    _die_with_parent(parent)
     _WORKER_CONTEXT = context
     _limit_blas_threads()
 
@@ -618,8 +636,9 @@ def _ready() -> bool:
 class ProcessPoolEngine:
     """Local worker processes (embedded: nothing to start by hand).
 
-    Workers are forked at once, before the main process starts any thread, and each is
-    given the :class:`RunContext` once. If a worker dies, the pool is replaced and the
+    Workers are forked at once, before the main process starts any thread (or started by a
+    fork server if other threads already run), and each is given the :class:`RunContext`
+    once. If a worker dies, the pool is replaced and the
     chunks it had are tried again (up to 3 times, then recorded as failed).
 
     Args:
@@ -633,13 +652,25 @@ class ProcessPoolEngine:
         self.context = context
         self.slots = workers
         methods = mp.get_all_start_methods()
-        self._pool = self._new_pool("fork" if "fork" in methods else "spawn")
-        for f in [self._pool.submit(_ready) for _ in range(workers)]:
-            f.result()
+        # Forking is the fast start (nothing to import again) and is safe while no other Python
+        # thread runs: the only other threads then are the BLAS libraries' idle pools, which
+        # handle fork themselves. Otherwise (e.g. in a notebook) use a fork server.
+        safe_fork = "fork" in methods and threading.active_count() == 1
+        self._pool = self._new_pool("fork" if safe_fork else "forkserver" if "forkserver" in methods
+                                    else "spawn")
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
+            for f in [self._pool.submit(_ready) for _ in range(workers)]:
+                f.result()
 
     def _new_pool(self, method: str) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(self.slots, mp_context=mp.get_context(method),
-                                   initializer=_init_worker, initargs=(self.context,))
+        ctx = mp.get_context(method)
+        if method == "forkserver":
+            ctx.set_forkserver_preload(["netsim.batch"])
+        # a forked worker's parent is this process; a forkserver's is the server, which ends with it
+        parent = os.getpid() if method == "fork" else -1
+        return ProcessPoolExecutor(self.slots, mp_context=ctx, initializer=_init_worker,
+                                   initargs=(self.context, parent))
 
     def results(self, chunks: Sequence[Chunk]) -> Iterator[ChunkResult]:
         """Run the chunks on the pool; yield results as they come."""
@@ -659,6 +690,7 @@ class ProcessPoolEngine:
             if broken:
                 broken += list(pending.values())  # every other task of a broken pool is lost too
                 self._terminate()
+                # this process may have threads by now (progress bar, Parquet): no more forks of it
                 self._pool = self._new_pool("forkserver" if "forkserver" in mp.get_all_start_methods()
                                             else "spawn")
                 pending = {}
@@ -706,8 +738,11 @@ class DaskEngine:
         from distributed import Client, LocalCluster
 
         if address == "local":
-            self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                         dashboard_address=None, silence_logs=logging.ERROR)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "port 8787 in use": it takes another
+                self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                             dashboard_address=None, silence_logs=logging.ERROR,
+                                             death_timeout=10)  # workers end if this process dies
             self._client = Client(self._cluster, set_as_default=False)
             self.name = f"Dask local cluster ({workers} workers)"
         else:
@@ -740,7 +775,7 @@ class DaskEngine:
                                     pure=False, retries=2)
             by_key[f.key] = c
             futures.append(f)
-        for f in as_completed(futures):
+        for f in as_completed(futures, loop=self._client.loop):
             c = by_key[f.key]
             if f.status == "finished":
                 yield f.result()
@@ -792,8 +827,6 @@ class BatchOutcome:
 
 def batch_manifest(plan: BatchPlan, *, command: Sequence[str] | None = None) -> dict[str, Any]:
     """The manifest of a new store: the plan and its provenance."""
-    import sys
-
     from netsim.provenance import provenance
 
     prov = provenance(plan.scenarios[0], command=list(command) if command is not None else sys.argv)
@@ -921,11 +954,15 @@ def final_month(store: ResultStore, *, columns: Sequence[str] | None = None) -> 
 
 #: Final-month outcomes in the summary table: (column, heading, format).
 _SUMMARY = (
-    ("structured_share", "groups in structured networks", "{:.0%}"),
-    ("cross_district_tie_share", "ties across districts", "{:.0%}"),
-    ("marketing_network", "runs with a marketing network", "{:.0%}"),
-    ("shared_ideology", "networks with a shared ideology", "{:.2f}"),
+    ("structured_share", "structured", "{:.0%}"),
+    ("cross_district_tie_share", "cross-district", "{:.0%}"),
+    ("marketing_network", "marketing", "{:.0%}"),
+    ("shared_ideology", "ideology", "{:.2f}"),
 )
+#: What the summary's headings mean.
+SUMMARY_CAPTION = ("Means over runs at the final month. structured: share of groups in structured "
+                   "networks; cross-district: share of ties across districts; marketing: share of runs "
+                   "with a cross-district marketing network; ideology: networks with a shared ideology.")
 
 
 def summarise(store: ResultStore, *, max_rows: int = 30) -> pd.DataFrame:
@@ -941,10 +978,12 @@ def summarise(store: ResultStore, *, max_rows: int = 30) -> pd.DataFrame:
     counts = runs.assign(failed=runs["status"] == "error").groupby(by, sort=False, dropna=False).agg(
         runs=("run_id", "size"), failed=("failed", "sum"))
     final = final_month(store, columns=[*by, *(c for c, _, _ in _SUMMARY)])
-    if final.empty:
-        return counts.reset_index()
-    means = final.groupby(by, sort=False, dropna=False)[[c for c, _, _ in _SUMMARY]].mean()
-    return counts.join(means).reset_index()
+    table = counts if final.empty else counts.join(
+        final.groupby(by, sort=False, dropna=False)[[c for c, _, _ in _SUMMARY]].mean())
+    table = table.reset_index()
+    order = {s["name"]: i for i, s in enumerate(plan.get("scenarios", []))}  # the plan's order
+    return table.sort_values(by, key=lambda c: c.map(order) if c.name == "scenario" else c,
+                             kind="stable", ignore_index=True)
 
 
 def _format_summary(row: Mapping[str, Any], column: str) -> str:

@@ -227,9 +227,253 @@ def population(out: Path, seed: int | None) -> None:
                f"{out}/baseline_groups.csv ({len(base)} groups in {base['district'].nunique()} districts)")
 
 
+# -- batches, sensitivity, scenario discovery (netsim/batch.py, sensitivity.py, discovery.py) --
+
+EXIT_INTERRUPTED = 130
+
+
+@cli.command()
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option("--reference", default=None, help="Arm to compare the others with (default: baseline).")
+@click.option("--title", default="netsim report", show_default=True, help="Title of the report page.")
+def report(results: Path, reference: str | None, title: str) -> None:
+    """Turn a batch's RESULTS folder into charts (PNG, SVG) and a comparison page."""
+    from netsim.report import write_report
+    from netsim.store import ResultStore
+
+    if not (results / "monthly").is_dir():
+        raise BadInput(f"{results}: not a results folder of `netsim batch` (no monthly/ table in it)")
+    monthly = ResultStore(results).read("monthly")
+    if monthly.empty:
+        raise BadInput(f"{results}: the batch has no finished runs yet")
+    arms = set(monthly["scenario"])
+    if reference is not None and reference not in arms:
+        raise BadInput(f"--reference {reference!r}: not a scenario of {results}; "
+                       f"its scenarios: {', '.join(sorted(arms))}")
+    written = write_report(monthly, results / "report", title=title, reference=reference)
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+def _engine_options(f: Any) -> Any:
+    """The options every command that runs a batch shares: where and how to run it."""
+    f = click.option("--quiet", is_flag=True, help="No progress bar.")(f)
+    f = click.option("--chunk", type=int, default=None,
+                     help="Runs sent to a worker as one task and stored as one file part "
+                          "(default: about 16 tasks per worker, 10 to 200 runs each).")(f)
+    f = click.option("--dask", default=None, metavar="local|tcp://HOST:PORT",
+                     help="Run on Dask: 'local' starts a LocalCluster of --workers processes; "
+                          "tcp://HOST:PORT uses a running `dask scheduler`.")(f)
+    f = click.option("--workers", type=int, default=os.cpu_count() or 1, show_default=True,
+                     help="Worker processes (1 runs in this process).")(f)
+    f = click.option("--seed", type=int, default=1, show_default=True,
+                     help="Base seed; each run's seed is drawn from it and the run's identity.")(f)
+    f = click.option("--months", type=click.IntRange(min=0), default=None,
+                     help="Months to simulate; default: each scenario's.")(f)
+    f = click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+                     help="Override a parameter in every scenario (repeatable).")(f)
+    return f
+
+
+def _prepare(plan: Any, out: Path, workers: int, dask: str | None, chunk: int | None) -> tuple[Any, Any]:
+    """Check everything that can be checked before writing; return the store and the engine."""
+    from netsim.batch import BatchError, RunContext, make_engine
+    from netsim.store import ResultStore, StoreError
+
+    if chunk is not None and chunk < 1:
+        raise BadInput(f"--chunk must be 1 or more (got {chunk})")
+    _check_out_dir(out)
+    store = ResultStore(out)
+    try:
+        store.check_plan(plan.record())
+        context = RunContext.for_plan(plan)
+        engine = make_engine(context, workers=workers, dask=dask)
+    except (BatchError, StoreError) as e:
+        raise BadInput(str(e)) from None
+    return store, engine
+
+
+def _execute(plan: Any, store: Any, engine: Any, chunk: int | None, quiet: bool) -> Any:
+    """Run a plan with a progress bar; Ctrl-C leaves the store consistent and exits 130."""
+    from netsim.batch import progress_bar, run_batch
+    from netsim.store import StoreError
+
+    try:
+        with progress_bar(enabled=not quiet) as bar:
+            return run_batch(plan, store, engine, chunk=chunk, on_start=bar["start"], on_chunk=bar["chunk"])
+    except StoreError as e:
+        raise BadInput(str(e)) from None
+    except OSError as e:  # e.g. the disk filled up: what was stored is whole, the rest can resume
+        click.echo(f"netsim: error: cannot write results in {store.path}: {e}. What finished is stored; "
+                   "run the same command again to resume.", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo(f"netsim: interrupted; what finished is stored in {store.path}. Run the same command "
+                   "again to resume.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    finally:
+        engine.close()
+
+
+def _report_failures(outcome: Any) -> None:
+    if not outcome.failures:
+        return
+    n = len(outcome.failures)
+    click.echo(f"netsim: {n} run{'s' if n > 1 else ''} failed (recorded in runs/ with error and seed):",
+               err=True)
+    for f in outcome.failures[:20]:
+        click.echo(f"  {f['label']} (seed {f['seed']}): {f['error']}", err=True)
+    if n > 20:
+        click.echo(f"  ... and {n - 20} more", err=True)
+    sys.exit(1)
+
+
+@cli.command()
+@click.argument("scenario_files", metavar="SCENARIO...", nargs=-1, required=True, type=str)
+@click.option("--replicates", type=int, default=1, show_default=True,
+              help="Runs of each scenario x sweep point, each with its own seed.")
+@click.option("--sweep", "sweeps", multiple=True, metavar="KEY=V1,V2,...|KEY=LO:HI:STEPS",
+              help="Values of a parameter to run (repeatable: every combination is run). "
+                   "LO:HI:STEPS gives STEPS evenly spaced values.")
+@_engine_options
+@click.option("--out", type=click.Path(path_type=Path), default=Path("results/batch"), show_default=True,
+              help="Results folder; the same command run again on it resumes the batch.")
+def batch(scenario_files: tuple[str, ...], replicates: int, sweeps: tuple[str, ...],
+          assignments: tuple[str, ...], months: int | None, seed: int, workers: int, dask: str | None,
+          chunk: int | None, quiet: bool, out: Path) -> None:
+    """Run every SCENARIO x sweep point x replicate into a results folder.
+
+    The folder holds Parquet tables (monthly/, groups/, runs/) and manifest.json. Each
+    chunk of runs is written atomically; a batch that is stopped (Ctrl-C, kill -9) resumes
+    when the same command is run again, with every run stored exactly once. A run that
+    raises is recorded with its error and seed, and the command exits 1 at the end.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from netsim.batch import SUMMARY_CAPTION, BatchError, make_plan, parse_sweep, summarise, summary_rows
+
+    scs = [_scenario(p, assignments, months) for p in scenario_files]
+    try:
+        plan = make_plan(scs, sweeps=[parse_sweep(s) for s in sweeps], replicates=replicates, seed=seed)
+    except BatchError as e:
+        raise BadInput(str(e)) from None
+    store, engine = _prepare(plan, out, workers, dask, chunk)
+    outcome = _execute(plan, store, engine, chunk, quiet)
+    heads, rows = summary_rows(summarise(store))
+    table = Table(title=f"{len(plan.runs)} runs in {out} ({outcome.ran} now, {outcome.already} before; "
+                        f"{engine.name})", title_justify="left", caption=SUMMARY_CAPTION,
+                  caption_justify="left")
+    for h in heads:
+        table.add_column(h, justify="left" if h == "scenario" else "right", no_wrap=h == "scenario")
+    for r in rows:
+        table.add_row(*r)
+    console = Console()
+    if not console.is_terminal:
+        console.width = 140
+    console.print(table)
+    _report_failures(outcome)
+
+
+@cli.command()
+@click.argument("scenario_file", metavar="SCENARIO", type=str)
+@click.option("--method", type=click.Choice(["morris", "sobol"]), required=True,
+              help="Morris elementary effects (screening) or Sobol variance indices.")
+@click.option("--samples", type=int, required=True,
+              help="Morris: trajectories (runs = samples x (params + 1)). Sobol: base samples, a power "
+                   "of 2 (runs = samples x (params + 2)).")
+@click.option("--params", default=None, metavar="KEY,KEY,...",
+              help="Parameters to vary over their declared ranges; default: every numeric parameter "
+                   "of the programme's mechanisms (not run.*, population.* or start/end months).")
+@click.option("--output", "outputs", multiple=True, metavar="NAME",
+              help="Model output at the final month to analyse (repeatable); default: "
+                   "structured_share and cross_district_tie_share.")
+@click.option("--replicates", type=int, default=1, show_default=True,
+              help="Runs averaged at each sample point.")
+@click.option("--levels", type=int, default=4, show_default=True, help="Morris grid levels.")
+@_engine_options
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="Folder for the runs (resumable), indices.csv and sensitivity.png/.svg.")
+def sensitivity(scenario_file: str, method: str, samples: int, params: str | None, outputs: tuple[str, ...],
+                replicates: int, levels: int, assignments: tuple[str, ...], months: int | None, seed: int,
+                workers: int, dask: str | None, chunk: int | None, quiet: bool, out: Path) -> None:
+    """Global sensitivity of outputs to parameters, with SALib, over the schema's ranges."""
+    from netsim import sensitivity as sa
+    from netsim.batch import BatchError
+    from netsim.store import ResultStore
+
+    sc = _scenario(scenario_file, assignments, months)
+    try:
+        specs = sa.select_params([p.strip() for p in params.split(",")] if params else None)
+        names = sa.check_outputs(outputs)
+        X = sa.design(specs, method, samples=samples, seed=seed, levels=levels)
+        plan = sa.plan(sc, specs, X, method=method, samples=samples, replicates=replicates, seed=seed,
+                       levels=levels)
+    except BatchError as e:
+        raise BadInput(str(e)) from None
+    store, engine = _prepare(plan, out, workers, dask, chunk)
+    outcome = _execute(plan, store, engine, chunk, quiet)
+    Y, missing = sa.responses(ResultStore(out), specs, X, names)
+    if missing:
+        click.echo(f"netsim: {missing} missing responses (failed runs or undefined outputs) were "
+                   "filled with the output's mean", err=True)
+    indices = sa.analyse(specs, method, X, Y, names, levels=levels, seed=seed)
+    fig = sa.chart(indices, method, title=f"{method.capitalize()} sensitivity of {sc.name} "
+                                          f"({len(X)} evaluations, {len(plan.runs)} runs)")
+    write_atomic(out / "indices.csv", lambda p: indices.to_csv(p, index=False))
+    write_atomic(out / "sensitivity.png", lambda p: fig.savefig(p, format="png", dpi=150))
+    write_atomic(out / "sensitivity.svg", lambda p: fig.savefig(p, format="svg"))
+    key = "mu_star" if method == "morris" else "ST"
+    for name in names:
+        top = indices[indices["output"] == name].sort_values(key, ascending=False).head(8)
+        click.echo(f"{name}: " + ", ".join(f"{r.parameter} {getattr(r, key):.3g}" for r in top.itertuples()))
+    click.echo(f"Wrote {out}/indices.csv and {out}/sensitivity.png/.svg ({key} per parameter)")
+    _report_failures(outcome)
+
+
+@cli.command()
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option("--outcome", type=click.Choice(["structured", "ideology", "marketing"]), required=True,
+              help="structured: a structured network (with or without shared ideology) at the final "
+                   "month; ideology: one with a shared ideology; marketing: a cross-district marketing "
+                   "network.")
+@click.option("--min-coverage", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True,
+              help="Choose the densest box that covers at least this share of the outcome's runs.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Folder for the box (CSV) and chart (default: RESULTS/discovery).")
+def discover(results: Path, outcome: str, min_coverage: float, out: Path | None) -> None:
+    """Scenario discovery (PRIM): which parameter ranges of a sweep in RESULTS lead to an outcome."""
+    from netsim import discovery
+    from netsim.batch import BatchError
+    from netsim.store import MANIFEST, StoreError
+
+    if not (results / MANIFEST).is_file():
+        raise BadInput(f"{results}: not a netsim results folder (no {MANIFEST}); run `netsim batch` first")
+    out = out or results / "discovery"
+    _check_out_dir(out)
+    try:
+        found = discovery.discover_in(str(results), outcome, min_coverage=min_coverage)
+    except (BatchError, StoreError) as e:
+        raise BadInput(str(e)) from None
+    meaning = discovery.OUTCOMES[outcome][0]
+    click.echo(f"Outcome '{outcome}' ({meaning}): {found.cases} of {found.runs} runs")
+    click.echo(f"PRIM box: coverage {found.coverage:.1%}, density {found.density:.1%}, "
+               f"mass {found.mass:.1%} (box {found.chosen} of the peeling trajectory)")
+    for r in found.limits.itertuples():
+        rng = f"{r.low} to {r.high}" if not isinstance(r.low, set | frozenset) else ", ".join(sorted(r.low))
+        click.echo(f"  {r.parameter}: {rng}   (swept {r.range_low} to {r.range_high}; qp {r.qp_value:.2g})")
+    stem = f"discovery-{outcome}"
+    table = found.limits.assign(outcome=outcome, coverage=found.coverage, density=found.density,
+                                mass=found.mass, runs=found.runs, cases=found.cases)
+    fig = discovery.chart(found, outcome)
+    write_atomic(out / f"{stem}.csv", lambda p: table.to_csv(p, index=False))
+    write_atomic(out / f"{stem}.png", lambda p: fig.savefig(p, format="png", dpi=150))
+    write_atomic(out / f"{stem}.svg", lambda p: fig.savefig(p, format="svg"))
+    click.echo(f"Wrote {out}/{stem}.csv and {out}/{stem}.png/.svg")
+
+
 def main() -> None:
     """Entry point of the ``netsim`` console script."""
-    pd.set_option("mode.copy_on_write", True)
     cli(prog_name="netsim")
 
 

@@ -119,10 +119,12 @@ def discover(x: pd.DataFrame, y: np.ndarray, *, min_coverage: float = 0.5, peel_
     init = finder.box_init
     rows = []
     for param in lims.index:
-        lo, hi = lims.loc[param].iloc[0], lims.loc[param].iloc[1]
+        values = [lims.loc[param].iloc[0], lims.loc[param].iloc[1], init[param].iloc[0], init[param].iloc[1]]
+        if pd.api.types.is_integer_dtype(x[param]):
+            values = [int(v) for v in values]
         qp = lims.loc[param].iloc[2:].dropna()
-        rows.append({"parameter": param, "low": lo, "high": hi, "range_low": init[param].iloc[0],
-                     "range_high": init[param].iloc[1], "qp_value": float(qp.max()) if len(qp) else np.nan})
+        rows.append(dict(zip(("parameter", "low", "high", "range_low", "range_high", "qp_value"),
+                             (param, *values, float(qp.max()) if len(qp) else np.nan), strict=True)))
     limits = pd.DataFrame(rows, columns=["parameter", "low", "high", "range_low", "range_high", "qp_value"])
     return Discovery(limits, float(stats["coverage"]), float(stats["density"]), float(stats["mass"]),
                      len(y), int(y.sum()), traj[["coverage", "density", "mass", "res_dim"]], chosen)
@@ -179,8 +181,8 @@ def chart(found: Discovery, outcome: str) -> Figure:
         lo, hi = (float(row.low) - base) / span, (float(row.high) - base) / span
         ax.barh(i, 1.0, color="#dddddd")
         ax.barh(i, hi - lo, left=lo, color="#4c72b0")
-        ax.text(lo, i + 0.3, f"{row.low:.3g}", ha="left", va="bottom", fontsize=8)
-        ax.text(hi, i + 0.3, f"{row.high:.3g}", ha="right", va="bottom", fontsize=8)
+        ax.text(lo, i + 0.42, f"{row.low:.3g}", ha="left", va="bottom", fontsize=8)
+        ax.text(hi, i + 0.42, f"{row.high:.3g}", ha="right", va="bottom", fontsize=8)
     ax.set_yticks(range(len(found.limits)), found.limits["parameter"])
     ax.set_ylim(-0.6, n - 0.2)
     ax.set_xlim(0, 1)

@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import textwrap
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -205,7 +206,7 @@ def chart(indices: pd.DataFrame, method: str, *, title: str = "") -> Figure:
 
     outputs = list(dict.fromkeys(indices["output"]))
     n = indices["parameter"].nunique()
-    fig, axes = plt.subplots(1, len(outputs), figsize=(5.5 * len(outputs), 1.2 + 0.32 * n), squeeze=False)
+    fig, axes = plt.subplots(1, len(outputs), figsize=(6.5 * len(outputs), 2.4 + 0.32 * n), squeeze=False)
     for ax, name in zip(axes[0], outputs, strict=True):
         d = indices[indices["output"] == name]
         if method == "morris":
@@ -213,16 +214,16 @@ def chart(indices: pd.DataFrame, method: str, *, title: str = "") -> Figure:
             y = np.arange(len(d))
             ax.barh(y, d["mu_star"], xerr=d["mu_star_conf"], color="#4c72b0", label="μ* (mean |effect|)")
             ax.plot(d["sigma"], y, "o", color="#dd8452", label="σ (spread of effects)")
-            ax.set_xlabel(f"elementary effect on {name} per range of the parameter")
+            ax.set_xlabel("elementary effect: change in the output\nover the parameter's whole range")
         else:
             d = d.sort_values("ST")
             y = np.arange(len(d))
             ax.barh(y - 0.2, d["ST"], 0.4, xerr=d["ST_conf"], color="#4c72b0", label="total (ST)")
             ax.barh(y + 0.2, d["S1"], 0.4, xerr=d["S1_conf"], color="#dd8452", label="first order (S1)")
-            ax.set_xlabel(f"share of the variance of {name}")
+            ax.set_xlabel("share of the output's variance")
         ax.set_yticks(y, d["parameter"])
         ax.set_ylabel("parameter")
-        ax.set_title(f"{name}: {OUTPUTS.get(name, '')}"[:70], fontsize=9)
+        ax.set_title(textwrap.fill(f"{name}: {OUTPUTS.get(name, '')}", 60), fontsize=9)
         ax.legend(fontsize=8, loc="lower right")
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(title or f"{method.capitalize()} sensitivity", fontsize=11)

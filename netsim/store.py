@@ -118,7 +118,10 @@ class ResultStore:
         if p.exists() and not p.is_dir():
             raise StoreError(f"{p}: exists and is not a folder; --out needs a folder")
         if not p.exists():
+            _check_creatable(p)
             return None
+        if not os.access(p, os.W_OK | os.X_OK) or os.statvfs(p).f_flag & os.ST_RDONLY:
+            raise StoreError(f"{p}: cannot write there (no permission or a read-only file system)")
         m = p / MANIFEST
         if not m.exists():
             foreign = [c.name for c in p.iterdir()
@@ -215,8 +218,8 @@ class ResultStore:
         """Remove temporary files and parts without a commit record; return stored run ids."""
         import pyarrow.parquet as pq
 
-        for t in TABLES:
-            for tmp in (self.path / t).glob(".*.tmp"):
+        for folder in (self.path, *(self.path / t for t in TABLES)):
+            for tmp in folder.glob(".*.tmp"):
                 tmp.unlink(missing_ok=True)
         done: set[str] = set()
         committed: set[str] = set()
@@ -294,6 +297,18 @@ class ResultStore:
         if runs.empty:
             return runs
         return runs[runs["status"] == "error"].reset_index(drop=True)
+
+
+def _check_creatable(path: Path) -> None:
+    """Check that a missing folder could be made: its nearest existing parent is a writable folder."""
+    parent = next((a for a in path.absolute().parents if a.exists()), None)
+    if parent is None:
+        return
+    if not parent.is_dir():
+        raise StoreError(f"{path}: {parent} is a file, not a folder")
+    read_only = bool(os.statvfs(parent).f_flag & os.ST_RDONLY)
+    if read_only or not os.access(parent, os.W_OK | os.X_OK):
+        raise StoreError(f"{path}: cannot write in {parent} (no permission or a read-only file system)")
 
 
 def _first_difference(before: Mapping[str, Any], now: Mapping[str, Any]) -> str:

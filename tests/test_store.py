@@ -1,0 +1,158 @@
+"""The result store: atomic parts, commit records, resume after an interrupted write, locks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from netsim import batch as nb
+from netsim.store import ResultStore, StoreError, write_bytes_atomic
+
+
+@pytest.fixture
+def small(baseline):
+    sc = baseline.with_overrides({"run.months": 3})
+    plan = nb.make_plan([sc], sweeps=[nb.parse_sweep("forum.interval=2,4")], replicates=3, seed=4)
+    return plan, nb.RunContext.for_plan(plan)
+
+
+def run_all(plan, context, out: Path, *, chunk: int = 2) -> nb.BatchOutcome:
+    return nb.run_batch(plan, ResultStore(out), nb.InProcessEngine(context), chunk=chunk, command=["test"])
+
+
+def test_write_bytes_atomic_leaves_the_old_file_or_the_new_one(tmp_path):
+    target = tmp_path / "part.bin"
+    write_bytes_atomic(target, b"old")
+
+    def broken(p: Path) -> None:
+        p.write_bytes(b"half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_bytes_atomic(target, broken)
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["part.bin"]
+    write_bytes_atomic(target, b"new")
+    assert target.read_bytes() == b"new"
+
+
+def test_layout_manifest_and_tables(small, tmp_path):
+    plan, ctx = small
+    out = tmp_path / "s"
+    outcome = run_all(plan, ctx, out)
+    assert outcome.ran == 6 and not outcome.failures
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == \
+        ["groups", "manifest.json", "monthly", "runs"]
+    assert len(list((out / "runs").glob("part-*.parquet"))) == 3  # one part per chunk of 2
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["status"] == "complete" and m["started"] and m["ended"]
+    assert m["netsim_version"] and m["command"] == ["test"]
+    sc = m["plan"]["scenarios"][0]
+    assert sc["name"] == "baseline" and len(sc["file_sha256"]) == 64 and sc["parameters"]["run.months"] == 3
+    assert m["plan"]["sweeps"] == {"forum.interval": [2, 4]} and m["plan"]["runs"] == 6
+    monthly = pd.read_parquet(out / "monthly")  # any Parquet reader sees the tables
+    assert len(monthly) == 6 * 4 and monthly["run_id"].nunique() == 6
+    assert {"scenario", "forum.interval", "replicate", "seed", "month", "ties"} <= set(monthly.columns)
+    groups = ResultStore(out).read("groups")
+    assert (groups["month"] == 3).all() and groups["run_id"].nunique() == 6
+
+
+def test_parts_without_a_commit_record_are_removed_and_redone(small, tmp_path):
+    plan, ctx = small
+    out = tmp_path / "s"
+    run_all(plan, ctx, out)
+    whole = ResultStore(out).read("monthly")
+    # an interruption between a chunk's data parts and its commit record, and a temp file
+    victim = sorted((out / "runs").glob("part-*.parquet"))[0]
+    lost = set(pq.read_table(victim).column("run_id").to_pylist())
+    victim.unlink()
+    (out / "monthly" / ".part-x.parquet.123.tmp").write_bytes(b"half a file")
+    assert ResultStore(out).read("monthly")["run_id"].nunique() == 4  # readers skip the orphan
+    outcome = run_all(plan, ctx, out, chunk=5)
+    assert outcome.already == 4 and outcome.ran == len(lost) == 2
+    after = ResultStore(out).read("monthly")
+    pd.testing.assert_frame_equal(after, whole)
+    for t in ("runs", "monthly", "groups"):
+        files = list((out / t).iterdir())
+        assert all(f.name.startswith("part-") for f in files)
+        assert pd.read_parquet(out / t)["run_id"].nunique() == 6
+    assert len(pd.read_parquet(out / "runs")) == 6
+
+
+def test_a_truncated_commit_record_counts_as_not_written(small, tmp_path):
+    plan, ctx = small
+    out = tmp_path / "s"
+    run_all(plan, ctx, out)
+    part = sorted((out / "runs").glob("part-*.parquet"))[0]
+    part.write_bytes(part.read_bytes()[:20])
+    outcome = run_all(plan, ctx, out)
+    assert outcome.ran == 2
+    assert len(ResultStore(out).read("runs")) == 6
+
+
+def test_another_plan_is_refused_before_anything_is_written(small, tmp_path):
+    plan, ctx = small
+    out = tmp_path / "s"
+    run_all(plan, ctx, out)
+    before = (out / "manifest.json").read_text()
+    other = nb.make_plan(list(plan.scenarios), sweeps=[nb.parse_sweep("forum.interval=2,6")], replicates=3,
+                         seed=4)
+    with pytest.raises(StoreError, match=r"different batch \(--sweep was"):
+        ResultStore(out).check_plan(other.record())
+    with pytest.raises(StoreError, match="different batch"):
+        run_all(other, nb.RunContext.for_plan(other), out)
+    assert (out / "manifest.json").read_text() == before
+
+
+def test_a_second_writer_is_refused(small, tmp_path):
+    plan, ctx = small
+    out = tmp_path / "s"
+    store = ResultStore(out)
+    store.open(nb.batch_manifest(plan, command=["first"]))
+    # the lock is on the open file: another process cannot take it
+    code = ("import sys, fcntl, os; fd = os.open(sys.argv[1], os.O_RDWR);"
+            "fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)")
+    r = subprocess.run([sys.executable, "-c", code, str(out / ".lock")], capture_output=True, text=True)
+    assert r.returncode != 0 and "BlockingIOError" in r.stderr
+    store.close()
+    r = subprocess.run([sys.executable, "-c", code, str(out / ".lock")], capture_output=True, text=True)
+    assert r.returncode == 0
+
+
+def test_resume_appends_a_session_and_keeps_the_first_start(small, tmp_path):
+    plan, ctx = small
+    out = tmp_path / "s"
+    run_all(plan, ctx, out)
+    first = json.loads((out / "manifest.json").read_text())
+    run_all(plan, ctx, out)
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["started"] == first["started"] and len(m["sessions"]) == 2
+    assert m["sessions"][1]["runs_done"] == 0 and m["sessions"][0]["runs_done"] == 6
+
+
+def test_new_folder_checks(tmp_path):
+    f = tmp_path / "f"
+    f.write_text("x")
+    with pytest.raises(StoreError, match="not a folder"):
+        ResultStore(f).existing_manifest()
+    with pytest.raises(StoreError, match="is a file"):
+        ResultStore(f / "sub").existing_manifest()
+    assert ResultStore(tmp_path / "new" / "deeper").existing_manifest() is None
+    assert not (tmp_path / "new").exists()
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    os.chmod(ro, 0o500)
+    try:
+        if os.access(ro, os.W_OK):  # root may write anywhere: use a folder no one may write in
+            ro = Path("/proc/sys")
+        with pytest.raises(StoreError, match="cannot write"):
+            ResultStore(ro / "out").existing_manifest()
+    finally:
+        os.chmod(tmp_path / "ro", 0o700)
