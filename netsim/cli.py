@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import pandas as pd
 
 from netsim.scenario import Scenario, ScenarioError, load_scenario, parse_assignment
 
