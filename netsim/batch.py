@@ -424,13 +424,16 @@ class RunContext:
         return cls({s.name: s for s in plan.scenarios}, groups, plan.inputs)
 
 
-def simulate(scenario: Scenario, *, seed: int, groups: Groups | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run one scenario once: its monthly table and its final per-group table."""
+Columns = dict[str, list[Any]]
+
+
+def simulate(scenario: Scenario, *, seed: int, groups: Groups | None) -> tuple[Columns, Columns]:
+    """Run one scenario once: its monthly table and its final per-group table, as columns."""
     from netsim.model import NetworkModel
 
     model = NetworkModel.from_scenario(scenario, rng=seed, groups=groups)
     model.run_model()
-    return model.monthly_table(), model.group_table()
+    return model.monthly_columns(), model.group_columns()
 
 
 @dataclass(frozen=True)
@@ -474,20 +477,27 @@ def _identity(runs: Sequence[RunSpec], inputs: Sequence[str]) -> dict[str, list[
     return cols
 
 
-def _parquet(df: pd.DataFrame) -> bytes:
+def _parquet(table: Any) -> bytes:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    if isinstance(table, pd.DataFrame):
+        table = pa.Table.from_pandas(table, preserve_index=False)
     sink = pa.BufferOutputStream()
-    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), sink)
+    pq.write_table(table, sink)
     return sink.getvalue().to_pybytes()
 
 
-def _stack(frames: list[pd.DataFrame], runs: list[RunSpec], inputs: Sequence[str]) -> bytes:
-    body = pd.concat(frames, ignore_index=True)
-    rows = np.repeat(np.arange(len(runs)), [len(f) for f in frames])
-    ident = pd.DataFrame(_identity(runs, inputs)).iloc[rows].reset_index(drop=True)
-    return _parquet(pd.concat([ident, body], axis=1))
+def _stack(parts: list[Columns], runs: list[RunSpec], inputs: Sequence[str]) -> bytes:
+    """One Parquet part from the runs' columns, each row led by its run's identity."""
+    import pyarrow as pa
+
+    names = list(parts[0])
+    rows = np.repeat(np.arange(len(runs)), [len(p[names[0]]) for p in parts])
+    columns = {k: pa.array(v).take(pa.array(rows)) for k, v in _identity(runs, inputs).items()}
+    for k in names:
+        columns[k] = pa.array([x for p in parts for x in p[k]])
+    return _parquet(pa.table(columns))
 
 
 def _runs_part(runs: Sequence[RunSpec], inputs: Sequence[str], status: list[str], errors: list[str],
@@ -521,8 +531,8 @@ def run_chunk(context: RunContext, chunk: Chunk) -> ChunkResult:
         The chunk's tables as Parquet bytes, and its failures.
     """
     _limit_blas_threads()
-    monthly: list[pd.DataFrame] = []
-    groups: list[pd.DataFrame] = []
+    monthly: list[Columns] = []
+    groups: list[Columns] = []
     ok: list[RunSpec] = []
     status, errors, tracebacks, seconds, failures = [], [], [], [], []
     resolved: dict[tuple[str, Point], Scenario] = {}

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import mesa
-import numpy as np
 import pandas as pd
 
 from netsim.agents import Facilitator, Group
@@ -116,7 +115,7 @@ class NetworkModel(mesa.Model):
         pop, rec = self.params.population, self.params.recruitment
         districts = rec.districts if rec.enabled and rec.districts else ()
         if isinstance(groups, Groups):
-            return features(invited(groups.table, districts, groups.source))
+            return groups.features(districts)
         if isinstance(groups, pd.DataFrame):
             return features(invited(validate_groups(groups, source="groups table"), districts,
                                     "groups table"))
@@ -163,11 +162,18 @@ class NetworkModel(mesa.Model):
         if self.month >= self.params.run.months or (every and self.month % every == 0):
             self.datacollector.collect_groups(self)
 
+    def monthly_columns(self) -> dict[str, list[Any]]:
+        """The monthly model outputs as columns (``month`` first): what :meth:`monthly_table` holds."""
+        months = len(self.datacollector.model_vars["participants"])
+        return {"month": list(range(months)), **self.datacollector.model_vars}
+
     def monthly_table(self) -> pd.DataFrame:
         """The monthly model outputs, one row a month (month 0 is the starting state)."""
-        df = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-        df.insert(0, "month", np.arange(len(df)))
-        return df
+        return pd.DataFrame(self.monthly_columns())
+
+    def group_columns(self) -> dict[str, list[Any]]:
+        """The per-group outputs of every month collected, as columns (``month`` first)."""
+        return self.datacollector.tables["groups"]
 
     def group_table(self, *, every_month: bool = False) -> pd.DataFrame:
         """The per-group outputs of the last month collected (or of every month collected)."""

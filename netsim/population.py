@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -155,9 +155,18 @@ class Groups:
 
     table: pd.DataFrame
     source: str
+    _features: dict[tuple[str, ...], GroupFeatures] = field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.table)
+
+    def features(self, districts: tuple[str, ...] = ()) -> GroupFeatures:
+        """The numeric view of the groups of ``districts`` (all if empty), made once each."""
+        if districts not in self._features:
+            from netsim.model import invited
+
+            self._features[districts] = features(invited(self.table, districts, self.source))
+        return self._features[districts]
 
 
 def _draw_group(rng: np.random.Generator, kind: str) -> dict[str, object]:
