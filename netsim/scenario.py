@@ -57,10 +57,25 @@ class ScenarioError(ValueError):
 
 
 def param(default: Any, *, low: float | None = None, high: float | None = None,
-          unit: str = "", help: str) -> Any:  # noqa: A002 - the schema's own word
-    """Declare one parameter: its default, closed range ``[low, high]``, unit and help."""
-    return Field(default, ge=low, le=high, description=help,
-                 json_schema_extra={"unit": unit})
+          span: tuple[float, float] | None = None, unit: str = "",
+          help: str) -> Any:  # noqa: A002 - the schema's own word
+    """Declare one parameter.
+
+    Args:
+        default: The value when a scenario does not set it.
+        low: Smallest allowed value (numbers).
+        high: Largest allowed value (numbers).
+        span: The plausible range ``(lo, hi)`` inside ``[low, high]``, over which
+            sensitivity analysis and calibration vary a mechanism's parameter; ``None``
+            for a number that is not varied by default (calendar, population, thresholds
+            that define an outcome).
+        unit: Unit, in words.
+        help: What it means.
+    """
+    extra: dict[str, Any] = {"unit": unit}
+    if span is not None:
+        extra["span"] = list(span)
+    return Field(default, ge=low, le=high, description=help, json_schema_extra=extra)
 
 
 class _Section(BaseModel):
@@ -89,7 +104,7 @@ class PopulationParams(_Section):
         18, low=1, high=10_000, unit="districts",
         help="Districts the synthetic groups are spread over.")
     prior_tie_strength: float = param(
-        0.5, low=0.05, high=1.0, unit="strength",
+        0.5, low=0.05, high=1.0, span=(0.2, 0.7), unit="strength",
         help="Strength of the ties that predate the project (member group to its "
              "cooperative, pre-existing networks).")
 
@@ -104,17 +119,17 @@ class RecruitmentParams(_Section):
         (), unit="district names",
         help="Target districts whose groups are invited; empty means every district.")
     base_logit: float = param(
-        0.0, low=-6.0, high=6.0, unit="log-odds",
+        0.0, low=-6.0, high=6.0, span=(-1.5, 1.5), unit="log-odds",
         help="Log-odds of joining for an agency-initiated group of average capacity "
              "with no backing agency.")
     self_initiated_effect: float = param(
-        0.4, low=-3.0, high=3.0, unit="log-odds",
+        0.4, low=-3.0, high=3.0, span=(0.0, 1.0), unit="log-odds",
         help="Added log-odds for a self-initiated group.")
     support_effect: float = param(
-        0.3, low=-3.0, high=3.0, unit="log-odds per agency",
+        0.3, low=-3.0, high=3.0, span=(0.0, 1.0), unit="log-odds per agency",
         help="Added log-odds for each agency backing the group.")
     capacity_effect: float = param(
-        2.0, low=-6.0, high=6.0, unit="log-odds per unit",
+        2.0, low=-6.0, high=6.0, span=(0.0, 4.0), unit="log-odds per unit",
         help="Added log-odds per unit of mean capacity above 0.5.")
     waves: int = param(0, low=0, high=12, unit="waves",
                        help="Later invitation waves for groups that did not join.")
@@ -125,7 +140,7 @@ class RecruitmentParams(_Section):
 class ForumParams(_Section):
     """Exchange forums (forum.py)."""
 
-    interval: int = param(4, low=0, high=36, unit="months",
+    interval: int = param(4, low=0, high=36, span=(2, 8), unit="months",
                           help="Months between forums; 0 holds none.")
     start_month: int = param(1, low=1, high=600, unit="month",
                              help="Month of the first forum.")
@@ -137,29 +152,30 @@ class ForumParams(_Section):
         "general",
         help="'general': external cases and leaders' testimony (inspiration); "
              "'marketing': joint marketing across districts; 'ideology': shared values.")
-    attendance_base: float = param(0.5, low=0.0, high=1.0, unit="probability",
+    attendance_base: float = param(0.5, low=0.0, high=1.0, span=(0.2, 0.8), unit="probability",
                                    help="Chance a participant with no inspiration or trust attends.")
-    attendance_inspiration: float = param(0.3, low=0.0, high=1.0, unit="probability per unit",
+    attendance_inspiration: float = param(0.3, low=0.0, high=1.0, span=(0.0, 0.5),
+                                          unit="probability per unit",
                                           help="Added chance of attending per unit of inspiration.")
-    attendance_trust: float = param(0.2, low=0.0, high=1.0, unit="probability per unit",
+    attendance_trust: float = param(0.2, low=0.0, high=1.0, span=(0.0, 0.5), unit="probability per unit",
                                     help="Added chance of attending per unit of trust in the team.")
-    candidates: int = param(8, low=1, high=100, unit="groups",
+    candidates: int = param(8, low=1, high=100, span=(3, 15), unit="groups",
                             help="Others an attendee sizes up at a forum.")
-    meetings: int = param(2, low=0, high=20, unit="groups",
+    meetings: int = param(2, low=0, high=20, span=(1, 4), unit="groups",
                           help="Of those, how many it talks with at length (a tie forms or strengthens).")
-    homophily_district: float = param(1.0, low=0.0, high=5.0, unit="log-weight",
+    homophily_district: float = param(1.0, low=0.0, high=5.0, span=(0.0, 2.0), unit="log-weight",
                                       help="Preference for meeting a group of the same district.")
-    homophily_kind: float = param(0.5, low=0.0, high=5.0, unit="log-weight",
+    homophily_kind: float = param(0.5, low=0.0, high=5.0, span=(0.0, 2.0), unit="log-weight",
                                   help="Preference for meeting a group of the same kind.")
-    complementarity: float = param(2.0, low=0.0, high=10.0, unit="log-weight per unit",
+    complementarity: float = param(2.0, low=0.0, high=10.0, span=(0.0, 4.0), unit="log-weight per unit",
                                    help="Preference for a group strong where one is weak.")
-    tie_gain: float = param(0.3, low=0.0, high=1.0, unit="strength",
+    tie_gain: float = param(0.3, low=0.0, high=1.0, span=(0.1, 0.5), unit="strength",
                             help="Strength a meeting adds to a tie (a share of what is missing to 1).")
-    inspiration_gain: float = param(0.35, low=0.0, high=1.0, unit="share",
+    inspiration_gain: float = param(0.35, low=0.0, high=1.0, span=(0.1, 0.6), unit="share",
                                     help="Share of the gap to full inspiration closed by attending.")
-    trust_gain: float = param(0.05, low=0.0, high=1.0, unit="share",
+    trust_gain: float = param(0.05, low=0.0, high=1.0, span=(0.0, 0.2), unit="share",
                               help="Share of the gap to full trust in the team closed by attending.")
-    topic_pull: float = param(0.3, low=0.0, high=1.0, unit="share",
+    topic_pull: float = param(0.3, low=0.0, high=1.0, span=(0.0, 0.5), unit="share",
                               help="How far a marketing or ideology forum moves goals or values "
                                    "towards its topic or towards the partners met.")
 
@@ -167,7 +183,7 @@ class ForumParams(_Section):
 class FollowupParams(_Section):
     """Follow-up visits by the research team (followup.py)."""
 
-    visits_per_month: int = param(5, low=0, high=100_000, unit="visits",
+    visits_per_month: int = param(5, low=0, high=100_000, span=(0, 15), unit="visits",
                                   help="Visits the team can make in a month.")
     start_month: int = param(3, low=1, high=600, unit="month", help="First month of follow-up.")
     end_month: int = param(0, low=0, high=600, unit="month",
@@ -175,77 +191,77 @@ class FollowupParams(_Section):
     policy: FollowupPolicy = param(
         "random", help="Whom to visit first: random, weakest (lowest mean capacity), "
                        "least_trusted, or bridge (fewest ties to other districts).")
-    ease_with_trust: float = param(0.5, low=0.0, high=3.0, unit="share per unit",
+    ease_with_trust: float = param(0.5, low=0.0, high=3.0, span=(0.0, 1.0), unit="share per unit",
                                    help="Extra visits per unit of mean trust: support gets easier "
                                         "as relations improve.")
-    trust_gain: float = param(0.25, low=0.0, high=1.0, unit="share",
+    trust_gain: float = param(0.25, low=0.0, high=1.0, span=(0.05, 0.5), unit="share",
                               help="Share of the gap to full trust closed by a visit.")
-    capacity_gain: float = param(0.1, low=0.0, high=1.0, unit="share",
+    capacity_gain: float = param(0.1, low=0.0, high=1.0, span=(0.0, 0.3), unit="share",
                                  help="Share of the gap to 1 closed in the visited group's weakest capacity.")
-    introduction_prob: float = param(0.25, low=0.0, high=1.0, unit="probability",
+    introduction_prob: float = param(0.25, low=0.0, high=1.0, span=(0.0, 0.5), unit="probability",
                                      help="Chance a visit introduces the group to a complementary "
                                           "group in another district.")
-    candidates: int = param(8, low=1, high=100, unit="groups",
+    candidates: int = param(8, low=1, high=100, span=(3, 15), unit="groups",
                             help="Groups of other districts the team considers for an introduction.")
-    introduction_gain: float = param(0.5, low=0.0, high=1.0, unit="strength",
+    introduction_gain: float = param(0.5, low=0.0, high=1.0, span=(0.2, 0.7), unit="strength",
                                      help="Strength of the tie an introduction makes.")
 
 
 class InteractionParams(_Section):
     """Self-organised joint activity and triadic closure (interaction.py)."""
 
-    activity_rate: float = param(0.3, low=0.0, high=1.0, unit="probability",
+    activity_rate: float = param(0.3, low=0.0, high=1.0, span=(0.1, 0.6), unit="probability",
                                  help="Monthly chance of joint activity along a full-strength "
                                       "tie between groups whose goals agree fully.")
-    goal_weight: float = param(0.7, low=0.0, high=1.0, unit="share",
+    goal_weight: float = param(0.7, low=0.0, high=1.0, span=(0.3, 1.0), unit="share",
                                help="How much goal agreement governs joint activity "
                                     "(0: not at all, 1: entirely).")
-    activity_gain: float = param(0.15, low=0.0, high=1.0, unit="share",
+    activity_gain: float = param(0.15, low=0.0, high=1.0, span=(0.05, 0.3), unit="share",
                                  help="Share of the gap to full strength a joint activity closes.")
-    closure_rate: float = param(0.03, low=0.0, high=1.0, unit="probability",
+    closure_rate: float = param(0.03, low=0.0, high=1.0, span=(0.0, 0.1), unit="probability",
                                 help="Monthly chance that a fully inspired group ties to a "
                                      "friend of a friend (scaled by its inspiration).")
-    closure_gain: float = param(0.25, low=0.0, high=1.0, unit="strength",
+    closure_gain: float = param(0.25, low=0.0, high=1.0, span=(0.1, 0.5), unit="strength",
                                 help="Strength of a tie made by triadic closure.")
-    inspiration_decay: float = param(0.03, low=0.0, high=1.0, unit="share per month",
+    inspiration_decay: float = param(0.03, low=0.0, high=1.0, span=(0.0, 0.1), unit="share per month",
                                      help="Share of inspiration lost each month.")
 
 
 class ReviewParams(_Section):
     """Lessons-learned reviews (review.py)."""
 
-    interval: int = param(6, low=0, high=36, unit="months",
+    interval: int = param(6, low=0, high=36, span=(3, 12), unit="months",
                           help="Months between reviews; 0 holds none.")
     start_month: int = param(6, low=1, high=600, unit="month", help="Month of the first review.")
-    revise_prob: float = param(0.8, low=0.0, high=1.0, unit="probability",
+    revise_prob: float = param(0.8, low=0.0, high=1.0, span=(0.3, 1.0), unit="probability",
                                help="Chance a fully inspired participant revises its plan at a "
                                     "review (half of that with no inspiration).")
-    plan_gain: float = param(0.3, low=0.0, high=1.0, unit="share",
+    plan_gain: float = param(0.3, low=0.0, high=1.0, span=(0.1, 0.5), unit="share",
                              help="Share of the gap to a perfect plan closed by a revision.")
-    goal_convergence: float = param(0.3, low=0.0, high=1.0, unit="share",
+    goal_convergence: float = param(0.3, low=0.0, high=1.0, span=(0.05, 0.5), unit="share",
                                     help="Weight on tie-weighted neighbours' goals at a review (DeGroot).")
-    value_convergence: float = param(0.03, low=0.0, high=1.0, unit="share",
+    value_convergence: float = param(0.03, low=0.0, high=1.0, span=(0.0, 0.1), unit="share",
                                      help="Weight on neighbours' values at a review: values move slowly.")
 
 
 class EmergenceParams(_Section):
     """Networks and their classification (emergence.py, networks.py)."""
 
-    tie_threshold: float = param(0.5, low=0.0, high=1.0, unit="strength",
+    tie_threshold: float = param(0.5, low=0.0, high=1.0, span=(0.3, 0.7), unit="strength",
                                  help="Weakest tie that links two groups into one network.")
     min_size: int = param(3, low=2, high=1000, unit="groups", help="Smallest network.")
-    goal_agreement: float = param(0.6, low=0.0, high=1.0, unit="share",
+    goal_agreement: float = param(0.6, low=0.0, high=1.0, span=(0.4, 0.8), unit="share",
                                   help="Share of members sharing the top goal for it to be agreed.")
-    coordinator_leadership: float = param(0.6, low=0.0, high=1.0, unit="capacity",
+    coordinator_leadership: float = param(0.6, low=0.0, high=1.0, span=(0.4, 0.8), unit="capacity",
                                           help="Leadership a coordinating group needs.")
-    coordinator_centrality: float = param(0.4, low=0.0, high=1.0, unit="share",
+    coordinator_centrality: float = param(0.4, low=0.0, high=1.0, span=(0.2, 0.6), unit="share",
                                           help="Share of the other members a coordinator is tied to.")
-    activity_window: int = param(3, low=1, high=36, unit="months",
+    activity_window: int = param(3, low=1, high=36, span=(1, 6), unit="months",
                                  help="Joint activity counts as regular if within this many months.")
-    activity_share: float = param(0.5, low=0.0, high=1.0, unit="share",
+    activity_share: float = param(0.5, low=0.0, high=1.0, span=(0.3, 0.7), unit="share",
                                   help="Share of a network's ties with recent joint activity "
                                        "for the activity to count as regular.")
-    ideology_threshold: float = param(0.9, low=0.0, high=1.0, unit="alignment",
+    ideology_threshold: float = param(0.9, low=0.0, high=1.0, span=(0.8, 0.95), unit="alignment",
                                       help="Value alignment a structured network needs for a "
                                            "shared ideology.")
     marketing_min_districts: int = param(3, low=2, high=1000, unit="districts",
@@ -256,9 +272,9 @@ class EmergenceParams(_Section):
 class DecayParams(_Section):
     """Decay of unused ties (decay.py)."""
 
-    rate: float = param(0.1, low=0.0, high=1.0, unit="share per month",
+    rate: float = param(0.1, low=0.0, high=1.0, span=(0.02, 0.25), unit="share per month",
                         help="Share of strength an unused tie loses each month.")
-    floor: float = param(0.05, low=0.0, high=1.0, unit="strength",
+    floor: float = param(0.05, low=0.0, high=1.0, span=(0.01, 0.1), unit="strength",
                          help="A tie weaker than this vanishes.")
 
 
@@ -298,6 +314,7 @@ class ParamSpec:
         choices: Allowed values (choices only).
         unit: Unit, in words.
         help: What the parameter means.
+        span: Plausible range varied by sensitivity analysis and calibration (None: not varied).
     """
 
     key: str
@@ -308,6 +325,14 @@ class ParamSpec:
     choices: tuple[str, ...]
     unit: str
     help: str
+    span: tuple[float, float] | None = None
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The range varied by sensitivity analysis: the span, else the allowed range."""
+        if self.span is not None:
+            return self.span
+        return (float(self.low), float(self.high))  # type: ignore[arg-type]
 
     @property
     def keyword(self) -> str:
@@ -370,7 +395,8 @@ def parameters() -> tuple[ParamSpec, ...]:
                 specs.append(ParamSpec(
                     key=f"{section}.{name}", kind=kind, default=f.default, low=low,
                     high=high, choices=choices, unit=str(extra.get("unit", "")),
-                    help=f.description or ""))
+                    help=f.description or "",
+                    span=tuple(extra["span"]) if "span" in extra else None))
         _SPECS = tuple(specs)
     return _SPECS
 

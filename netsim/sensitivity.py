@@ -51,19 +51,16 @@ METHODS = ("morris", "sobol")
 #: Outputs analysed unless others are asked for: share of groups in structured networks,
 #: share of ties across districts (both at the final month).
 DEFAULT_OUTPUTS = ("structured_share", "cross_district_tie_share")
-#: Sections left out of the default parameters: the run's length and the population are
-#: the frame of an experiment, not mechanisms of the programme.
-_FRAME_SECTIONS = ("run", "population")
 
 
 def default_params() -> list[ParamSpec]:
-    """Every number with a finite declared range, except the frame and the calendar.
+    """The mechanism parameters: every one the schema gives a plausible span.
 
-    Left out: the ``run`` and ``population`` sections, and start and end months (which
-    switch an activity on or off rather than set its strength).
+    Left out (no span declared): the run's length, the population, the calendar (start and
+    end months, which switch an activity on or off), and thresholds that define an outcome
+    rather than a mechanism (such as ``emergence.min_size``).
     """
-    return [s for s in parameters() if is_finite_range(s) and s.key.split(".")[0] not in _FRAME_SECTIONS
-            and s.unit != "month"]
+    return [s for s in parameters() if s.span is not None]
 
 
 def select_params(keys: Sequence[str] | None) -> list[ParamSpec]:
@@ -90,9 +87,9 @@ def select_params(keys: Sequence[str] | None) -> list[ParamSpec]:
 
 
 def problem(specs: Sequence[ParamSpec]) -> dict[str, Any]:
-    """SALib's problem definition: names and bounds from the schema."""
+    """SALib's problem definition: names, and bounds from the schema (:attr:`ParamSpec.bounds`)."""
     return {"num_vars": len(specs), "names": [s.key for s in specs],
-            "bounds": [[float(s.low), float(s.high)] for s in specs]}
+            "bounds": [[float(lo), float(hi)] for lo, hi in (s.bounds for s in specs)]}
 
 
 def design(specs: Sequence[ParamSpec], method: str, *, samples: int, seed: int,

@@ -252,3 +252,14 @@ def test_keywords_map_to_dotted_keys():
         "forum.interval": 2, "followup.visits_per_month": 1}
     with pytest.raises(TypeError, match="forum_intervall"):
         dict(iter_keywords({"forum_intervall": 2}))
+
+
+def test_every_declared_span_lies_inside_the_allowed_range():
+    from netsim.scenario import parameters
+
+    spans = [s for s in parameters() if s.span is not None]
+    assert len(spans) > 30
+    for s in spans:
+        lo, hi = s.span
+        assert s.low <= lo < hi <= s.high, s.key
+        assert s.kind in ("int", "float"), s.key

@@ -23,22 +23,25 @@ def invoke(*args: str):
 
 
 def test_bounds_come_from_the_schema():
-    specs = sa.select_params(["forum.tie_gain", "forum.candidates"])
+    specs = sa.select_params(["forum.tie_gain", "forum.candidates", "forum.start_month"])
     prob = sa.problem(specs)
-    assert prob["names"] == ["forum.tie_gain", "forum.candidates"]
-    assert prob["bounds"] == [[spec("forum.tie_gain").low, spec("forum.tie_gain").high],
-                              [spec("forum.candidates").low, spec("forum.candidates").high]]
+    assert prob["names"] == ["forum.tie_gain", "forum.candidates", "forum.start_month"]
+    # the declared plausible span where there is one, else the allowed range
+    assert prob["bounds"] == [list(spec("forum.tie_gain").span), list(spec("forum.candidates").span),
+                              [spec("forum.start_month").low, spec("forum.start_month").high]]
     X = sa.design(specs, "sobol", samples=8, seed=1)
-    assert X.shape == (8 * 4, 2)
+    assert X.shape == (8 * 5, 3)
     for j, s in enumerate(specs):
-        assert X[:, j].min() >= s.low and X[:, j].max() <= s.high
+        lo, hi = s.bounds
+        assert X[:, j].min() >= lo and X[:, j].max() <= hi
 
 
 def test_default_params_are_the_mechanisms():
     keys = [s.key for s in sa.default_params()]
     assert "forum.tie_gain" in keys and "decay.rate" in keys
-    assert not any(k.startswith(("run.", "population.")) for k in keys)
-    assert "forum.start_month" not in keys
+    assert not any(k.startswith("run.") for k in keys)
+    assert "forum.start_month" not in keys and "emergence.marketing_min_districts" not in keys
+    assert all(spec(k).span is not None for k in keys)
     assert all(spec(k).kind in ("int", "float") for k in keys)
 
 
