@@ -7,8 +7,10 @@ PYTHON ?= $(shell pyenv which python 2>/dev/null || command -v python3.12 || ech
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-RESULTS ?= results
-SEEDS ?= 20
+RESULTS ?= results/main
+REPLICATES ?= 50
+MAIN_SCENARIOS := $(addprefix scenarios/,$(addsuffix .toml,baseline no_intervention forums_only \
+	followup_only intensive_followup province_forum marketing_forum ideology_forums))
 
 .PHONY: install test lint main clean
 
@@ -19,6 +21,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/netsim run scenarios/baseline.toml --months 1 --json > /dev/null  # compile the model once
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -28,11 +31,12 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/python -m pytest
 
+# The main job: the baseline and its alternatives, REPLICATES runs each, then the report.
+# Run again, it resumes (or finds the batch complete) and redraws the report.
 main: $(STAMP)
-	$(BIN)/netsim scenarios
-	for s in baseline no_intervention forums_only followup_only marketing_forum ideology_forums; do \
-		$(BIN)/netsim run scenarios/$$s.toml --seed 1 --out $(RESULTS)/$$s || exit $$?; \
-	done
+	$(BIN)/netsim batch $(MAIN_SCENARIOS) --replicates $(REPLICATES) --seed 1 --out $(RESULTS)
+	$(BIN)/netsim report $(RESULTS)
+	@echo "Open $(RESULTS)/report/report.html (or report.md) for the comparison."
 
 clean:
-	rm -rf $(VENV) $(RESULTS)
+	rm -rf $(VENV) results

@@ -46,6 +46,7 @@ TIME_SERIES = ("structured_share", "cross_district_tie_share", "mean_trust", "go
                "value_alignment", "ties")
 _LABELS = {**{k: v for k, v in KEY_OUTCOMES.items()}, "ties": ("Ties between participants", "ties")}
 _STYLES = ("-", "--", "-.", ":")
+_MARKERS = ("", "o", "s", "^", "D", "v", "x", "+")
 
 
 def cliffs_delta(x: np.ndarray, y: np.ndarray) -> float:
@@ -155,8 +156,9 @@ def _plot_time_series(df: pd.DataFrame, out: Path) -> list[Path]:
         for i, arm in enumerate(arms):
             g = df[df["arm"] == arm].groupby("month")[outcome]
             mean, lo, hi = g.mean(), g.quantile(0.025), g.quantile(0.975)
-            style = _STYLES[i % len(_STYLES)]
-            (line,) = ax.plot(mean.index, mean.to_numpy(), style, lw=1.6, label=arm)
+            style, marker = _STYLES[i % len(_STYLES)], _MARKERS[(i // len(_STYLES) + i) % len(_MARKERS)]
+            (line,) = ax.plot(mean.index, mean.to_numpy(), style, marker=marker or None, markevery=6,
+                              markersize=4, lw=1.6, label=arm)
             ax.fill_between(mean.index, lo.to_numpy(), hi.to_numpy(), alpha=0.15,
                             color=line.get_color(), lw=0)
         title, unit = _LABELS[outcome]
