@@ -1,0 +1,165 @@
+"""The compiled fast paths against plain, obviously-correct versions on small random inputs."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from netsim.networks import classify, components
+from netsim.processes.decay import decay_ties
+from netsim.processes.review import move_towards_partners
+from netsim.scenario import DecayParams, EmergenceParams
+from netsim.state import LOOSE, SHARED_IDEOLOGY, STRUCTURED
+from netsim.ties import NEVER, Ties
+
+MARKETING = 0
+
+
+def random_graph(rng: np.random.Generator, n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    a, b = rng.integers(0, n, m), rng.integers(0, n, m)
+    keep = a != b
+    pairs = sorted({(min(x, y), max(x, y)) for x, y in zip(a[keep].tolist(), b[keep].tolist(), strict=True)})
+    return np.array([p[0] for p in pairs], np.int64), np.array([p[1] for p in pairs], np.int64)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_components_match_networkx(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 60))
+    a, b = random_graph(rng, n, int(rng.integers(0, 80)))
+    g = nx.Graph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from(zip(a.tolist(), b.tolist(), strict=True))
+    label = components(n, a, b)
+    expected = sorted(sorted(c) for c in nx.connected_components(g))
+    got: dict[int, list[int]] = {}
+    for v, lab in enumerate(label.tolist()):
+        got.setdefault(lab, []).append(v)
+    assert sorted(got.values()) == expected
+    assert [min(got[k]) for k in sorted(got)] == sorted(min(c) for c in expected)  # numbered by lowest node
+
+
+def reference_classify(n, a, b, last_activity, district, leadership, goals, values, month, p):
+    """The classification rules, written out one network at a time with networkx."""
+    g = nx.Graph()
+    g.add_nodes_from(range(n))
+    for x, y, last in zip(a.tolist(), b.tolist(), last_activity.tolist(), strict=True):
+        g.add_edge(x, y, last=last)
+    out = []
+    for members in sorted((sorted(c) for c in nx.connected_components(g)), key=min):
+        if len(members) < p.min_size:
+            continue
+        size = len(members)
+        tops = [int(np.argmax(goals[v])) for v in members]
+        best = max(range(goals.shape[1]), key=lambda k: (tops.count(k), -k))
+        agreed = tops.count(best) >= p.goal_agreement * size
+        coordinated = any(leadership[v] >= p.coordinator_leadership
+                          and g.degree(v) >= p.coordinator_centrality * (size - 1) for v in members)
+        edges = list(g.subgraph(members).edges(data="last"))
+        recent = sum(1 for _, _, last in edges if last > month - p.activity_window)
+        regular = recent >= p.activity_share * max(len(edges), 1)
+        mean = values[members].mean(axis=0)
+        alignment = 1 - 2 * np.mean([np.abs(values[v] - mean).mean() for v in members])
+        if coordinated and agreed and regular:
+            kind = SHARED_IDEOLOGY if alignment >= p.ideology_threshold else STRUCTURED
+        else:
+            kind = LOOSE
+        spans = len({int(district[v]) for v in members})
+        out.append((members, kind, best if agreed else -1, spans, alignment))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_classifier_matches_the_rules_written_out(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 40))
+    a, b = random_graph(rng, n, int(rng.integers(0, 70)))
+    last = rng.integers(0, 12, len(a))
+    district = rng.integers(0, 4, n)
+    leadership = rng.random(n)
+    goals = rng.dirichlet(np.ones(5) * 0.3, n)
+    values = 0.5 + rng.normal(0, 0.03 if seed % 2 else 0.2, (n, 3))
+    p = EmergenceParams(coordinator_centrality=0.3, goal_agreement=0.5)
+    nets = classify(n, a, b, last, district=district, leadership=leadership, goals=goals, values=values,
+                    month=11, p=p)
+    expected = reference_classify(n, a, b, last, district, leadership, goals, values, 11, p)
+    assert len(nets.type) == len(expected)
+    marketing = 0
+    for net, (members, kind, top, spans, alignment) in enumerate(expected):
+        assert np.flatnonzero(nets.label == net).tolist() == members
+        assert nets.type[net] == kind
+        assert nets.top_goal[net] == top
+        assert nets.districts[net] == spans
+        assert nets.value_alignment[net] == pytest.approx(alignment)
+        assert (nets.node_type[members] == kind).all()
+        if kind in (STRUCTURED, SHARED_IDEOLOGY) and top == MARKETING:
+            marketing = max(marketing, spans)
+    assert nets.marketing_districts == marketing
+
+
+class ReferenceTies:
+    """Ties as a plain dict from (a, b) to their fields."""
+
+    def __init__(self) -> None:
+        self.ties: dict[tuple[int, int], dict[str, float]] = {}
+
+    def reinforce(self, a, b, gain, kind, month):
+        seen = set()
+        for i, (x, y) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
+            pair = (min(x, y), max(x, y))
+            if x == y or pair in seen:
+                continue
+            seen.add(pair)
+            t = self.ties.get(pair)
+            if t is None:
+                self.ties[pair] = {"strength": gain[i], "kind": kind[i], "formed": month, "last_used": month,
+                                   "last_activity": NEVER}
+            else:
+                t["strength"] += gain[i] * (1 - t["strength"])
+                t["kind"], t["last_used"] = kind[i], month
+
+    def decay(self, rate, floor, month):
+        for pair in list(self.ties):
+            t = self.ties[pair]
+            if t["last_used"] < month:
+                t["strength"] *= 1 - rate
+            if t["strength"] < floor:
+                del self.ties[pair]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_tie_list_matches_a_plain_dict(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 30))
+    fast, slow = Ties(n, capacity=2), ReferenceTies()
+    for month in range(1, 12):
+        m = int(rng.integers(0, 25))
+        a, b = rng.integers(0, n, m), rng.integers(0, n, m)
+        gain, kind = rng.random(m), rng.integers(0, 4, m).astype(np.int8)
+        fast.reinforce(a, b, gain, kind=kind, month=month)
+        slow.reinforce(a, b, gain, kind, month)
+        decay_ties(fast, DecayParams(rate=0.2, floor=0.1), month)
+        slow.decay(0.2, 0.1, month)
+        pairs = sorted(slow.ties)
+        assert list(zip(fast.a.tolist(), fast.b.tolist(), strict=True)) == pairs
+        for field in ("strength", "kind", "formed", "last_used", "last_activity"):
+            assert getattr(fast, field).tolist() == pytest.approx([slow.ties[p][field] for p in pairs])
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_degroot_step_matches_explicit_sums(seed):
+    rng = np.random.default_rng(seed)
+    n = 12
+    a, b = random_graph(rng, n, 20)
+    w = rng.random(len(a))
+    x = rng.random((n, 3))
+    expected = x.copy()
+    for v in range(n):
+        partners = [(b[e], w[e]) for e in range(len(a)) if a[e] == v] + \
+                   [(a[e], w[e]) for e in range(len(a)) if b[e] == v]
+        if partners:
+            mean = sum(wt * x[u] for u, wt in partners) / sum(wt for _, wt in partners)
+            expected[v] = x[v] + 0.3 * (mean - x[v])
+    move_towards_partners(x, a, b, w, 0.3)
+    assert np.allclose(x, expected)
