@@ -249,6 +249,11 @@ def report(results: Path, reference: str | None, title: str) -> None:
     if reference is not None and reference not in arms:
         raise BadInput(f"--reference {reference!r}: not a scenario of {results}; "
                        f"its scenarios: {', '.join(sorted(arms))}")
+    plan = ResultStore(results).manifest_or_disk().get("plan", {})
+    order = [s["name"] if isinstance(s, dict) else str(s) for s in plan.get("scenarios", [])]
+    if order:  # the batch's own order of scenarios, not the alphabet
+        rank = {name: i for i, name in enumerate(order)}
+        monthly = monthly.sort_values("scenario", key=lambda c: c.map(rank), kind="stable")
     written = write_report(monthly, results / "report", title=title, reference=reference)
     for path in written:
         click.echo(f"wrote {path}")
