@@ -11,7 +11,7 @@ A scenario file is TOML::
 
 Each parameter is declared here once, with its default, allowed range, unit and help
 text (:func:`param`). Everything else that lists parameters (``--set`` keys, the
-``NetworkModel`` keyword arguments, sensitivity bounds, calibration priors, the table in
+``NetworkModel`` keyword arguments, sensitivity bounds, the table in
 ``docs/odd.md``) is derived from :func:`parameters`, never written again by hand.
 
 Bad input raises :class:`ScenarioError`, whose message names the file, the key and what
@@ -66,7 +66,7 @@ def param(default: Any, *, low: float | None = None, high: float | None = None,
         low: Smallest allowed value (numbers).
         high: Largest allowed value (numbers).
         span: The plausible range ``(lo, hi)`` inside ``[low, high]``, over which
-            sensitivity analysis and calibration vary a mechanism's parameter; ``None``
+            sensitivity analysis varies a mechanism's parameter; ``None``
             for a number that is not varied by default (calendar, population, thresholds
             that define an outcome).
         unit: Unit, in words.
@@ -202,7 +202,8 @@ class FollowupParams(_Section):
                                      help="Chance a visit introduces the group to a complementary "
                                           "group in another district.")
     candidates: int = param(8, low=1, high=100, span=(3, 15), unit="groups",
-                            help="Groups of other districts the team considers for an introduction.")
+                            help="Participants drawn at random for an introduction; those of the "
+                                 "visited group's own district are passed over.")
     introduction_gain: float = param(0.5, low=0.0, high=1.0, span=(0.2, 0.7), unit="strength",
                                      help="Strength of the tie an introduction makes.")
 
@@ -314,7 +315,7 @@ class ParamSpec:
         choices: Allowed values (choices only).
         unit: Unit, in words.
         help: What the parameter means.
-        span: Plausible range varied by sensitivity analysis and calibration (None: not varied).
+        span: Plausible range varied by sensitivity analysis (None: not varied by default).
     """
 
     key: str

@@ -1,7 +1,7 @@
 """Global sensitivity analysis (Morris elementary effects, Sobol indices) with SALib.
 
-The bounds of every parameter come from the scenario schema's declared ranges
-(:func:`netsim.scenario.parameters`), never from a second list. The sample is run as a
+The bounds of every parameter come from the scenario schema (:func:`netsim.scenario.parameters`),
+never from a second list: its declared plausible span, else its allowed range. The sample is run as a
 batch (:mod:`netsim.batch`) into a result store (:mod:`netsim.store`), so a long analysis
 is resumable and its runs can go to a Dask cluster like any batch. Each sample point's
 response is an output at the final month, averaged over replicates.

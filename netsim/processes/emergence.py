@@ -3,8 +3,8 @@
 The networks are the clusters of participants' ties at least ``tie_threshold`` strong
 (see ``netsim/networks.py`` for the classifier: loose, structured, structured with a
 shared ideology, and the cross-district marketing network). Each group's network and
-type are written to the state, so the UI, the per-group table and next month's processes
-see them.
+type are written to the state for the per-group outputs and the agents; no process reads
+them back: networks are observed, they do not act.
 """
 
 from __future__ import annotations

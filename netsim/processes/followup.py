@@ -8,9 +8,10 @@ participants chosen by the policy: ``random``; ``weakest`` (lowest mean capacity
 A visit closes a share ``trust_gain`` of the gap to full trust and ``capacity_gain`` of
 the gap in the group's weakest capacity. With chance ``introduction_prob`` it also
 introduces the group to the best match among ``candidates`` participants drawn at random
-(with replacement) from other districts, the match being complementarity plus goal
-agreement, so the team weaves around shared purposes (the route to cross-district ties):
-a tie of strength ``introduction_gain``, a marketing tie if both put marketing first.
+(with replacement; those of its own district are passed over), the match being
+complementarity plus goal agreement, so the team weaves around shared purposes (the route
+to cross-district ties): a tie of strength ``introduction_gain``, a marketing tie if both
+put marketing first.
 """
 
 from __future__ import annotations

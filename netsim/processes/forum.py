@@ -94,7 +94,10 @@ def choose_partners(state: GroupState, attendees: np.ndarray, room: np.ndarray,
 
     Candidates are drawn uniformly (with replacement) among the others in the attendee's
     room; the ``meetings`` with the highest attraction plus Gumbel noise are chosen, which
-    is a draw without replacement with chances proportional to ``exp(attraction)``.
+    is a draw without replacement with chances proportional to ``exp(attraction)``. This
+    is the meeting rule the forums use (``_meet``), for callers that choose the attendees
+    and rooms themselves; :func:`hold_forums` draws its uniforms in one block with the
+    attendance draws.
 
     Args:
         state: The model state.
