@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -160,3 +162,19 @@ def test_group_table_agrees_with_the_mesa_agents(baseline):
             assert row[name] == getattr(group, name), name
         for capacity, value in group.capacities.items():
             assert row[capacity] == value
+
+
+def test_mesa_batch_run_builds_the_model_from_keywords():
+    import mesa
+
+    root = Path(__file__).resolve().parent.parent
+    rows = pd.DataFrame(mesa.batch_run(
+        NetworkModel, parameters={"scenario": str(root / "scenarios" / "baseline.toml"),
+                                  "forum_interval": [0, 2], "followup_visits_per_month": 0,
+                                  "run_months": 6},
+        rng=[1, 2], number_processes=1, data_collection_period=-1, display_progress=False))
+    assert len(rows) == 4 and (rows["Step"] == 6).all()
+    by = rows.set_index(["forum_interval", "rng"])
+    for seed in (1, 2):  # no forums and no visits: no inspiration; forums every 2 months: some
+        assert by.loc[(0, seed), "mean_inspiration"] == 0
+        assert by.loc[(2, seed), "mean_inspiration"] > 0
