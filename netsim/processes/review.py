@@ -55,16 +55,36 @@ def move_towards_partners(x: np.ndarray, a: np.ndarray, b: np.ndarray, w: np.nda
             x[v] += weight * (total[v] / mass[v] - x[v])
 
 
+@numba.njit(cache=True)
+def _hold_review(participating, draw, inspiration, capacities, plan_quality, revisions, goals, values,
+                 a, b, strength, count, revise_prob, plan_gain, goal_convergence,
+                 value_convergence):  # pragma: no cover - compiled
+    """One review; ``draw`` holds one uniform per participant."""
+    members = np.flatnonzero(participating)
+    revised = np.empty(len(members), np.int64)
+    m = 0
+    for x in range(len(members)):
+        v = members[x]
+        if draw[x] < revise_prob * (0.5 + 0.5 * inspiration[v]):
+            gain = plan_gain * (0.5 + 0.5 * capacities[v, _KNOWLEDGE])
+            plan_quality[v] += gain * (1.0 - plan_quality[v])
+            revisions[v] += 1
+            revised[m] = v
+            m += 1
+    live = np.empty(count, np.bool_)
+    for e in range(count):
+        live[e] = participating[a[e]] and participating[b[e]]
+    la, lb, lw = a[:count][live], b[:count][live], strength[:count][live]
+    move_towards_partners(goals, la, lb, lw, goal_convergence)
+    move_towards_partners(values, la, lb, lw, value_convergence)
+    return revised[:m]
+
+
 def hold_review(state: GroupState, p: ReviewParams, rng: np.random.Generator) -> np.ndarray:
     """Hold a review; return the rows that revised their plans."""
-    members = np.flatnonzero(state.participating)
-    revise = members[rng.random(len(members)) < p.revise_prob * (0.5 + 0.5 * state.inspiration[members])]
-    gain = p.plan_gain * (0.5 + 0.5 * state.capacities[revise, _KNOWLEDGE])
-    state.plan_quality[revise] += gain * (1.0 - state.plan_quality[revise])
-    state.revisions[revise] += 1
     t = state.ties
-    live = state.participating[t.a] & state.participating[t.b]
-    a, b, w = t.a[live], t.b[live], t.strength[live]
-    move_towards_partners(state.goals, a, b, w, p.goal_convergence)
-    move_towards_partners(state.values, a, b, w, p.value_convergence)
-    return revise
+    draw = rng.random(int(state.participating.sum()))
+    return _hold_review(state.participating, draw, state.inspiration, state.capacities,
+                        state.plan_quality, state.revisions, state.goals, state.values, t.a, t.b,
+                        t.strength, t.count, p.revise_prob, p.plan_gain, p.goal_convergence,
+                        p.value_convergence)
