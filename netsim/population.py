@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from netsim.scenario import ScenarioError
+from netsim.scenario import ScenarioError, read_user_text
 
 __all__ = [
     "CAPACITIES",
@@ -331,18 +331,8 @@ def read_groups(path: str | Path) -> Groups:
         ScenarioError: naming the file, the row or column, and what is allowed.
     """
     path = Path(path)
-    if not path.exists():
-        raise ScenarioError(f"{path}: no such file")
-    if path.is_dir():
-        raise ScenarioError(f"{path}: is a folder; a groups file (.csv) is needed")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ScenarioError(f"{path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
-    if not text.strip():
-        raise ScenarioError(f"{path}: the file is empty; it needs a header row with the "
-                            "columns " + ", ".join(REQUIRED_COLUMNS))
+    text = read_user_text(path, expected="a groups file (.csv)",
+                          if_empty="it needs a header row with the columns " + ", ".join(REQUIRED_COLUMNS))
     try:
         table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, csv.Error) as e:

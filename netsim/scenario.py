@@ -460,19 +460,30 @@ class Scenario:
         return self.root / p
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_user_text(path: Path, *, expected: str, if_empty: str) -> str:
+    """Read a user's text file, or raise one :class:`ScenarioError` saying what is wrong.
+
+    Args:
+        path: The file.
+        expected: What the file should be, e.g. ``"a scenario file (.toml)"``.
+        if_empty: What an empty file lacks, e.g. ``"a scenario needs at least 'name'"``.
+    """
     if not path.exists():
         raise ScenarioError(f"{path}: no such file")
     if path.is_dir():
-        raise ScenarioError(f"{path}: is a folder; a scenario file (.toml) is needed")
-    raw = path.read_bytes()
+        raise ScenarioError(f"{path}: is a folder; {expected} is needed")
     try:
-        text = raw.decode("utf-8")
+        text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise ScenarioError(f"{path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
     if not text.strip():
-        raise ScenarioError(f"{path}: the file is empty; a scenario needs at least "
-                            "'name' and 'question'")
+        raise ScenarioError(f"{path}: the file is empty; {if_empty}")
+    return text
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    text = read_user_text(path, expected="a scenario file (.toml)",
+                          if_empty="a scenario needs at least 'name' and 'question'")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
