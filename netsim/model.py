@@ -29,30 +29,16 @@ from netsim.population import (
     GroupFeatures,
     Groups,
     features,
+    invited,
     read_groups,
     synthetic_groups,
     validate_groups,
 )
 from netsim.processes import decay, emergence, followup, forum, interaction, recruitment, review
-from netsim.scenario import Parameters, Scenario, ScenarioError, iter_keywords, load_scenario
+from netsim.scenario import Parameters, Scenario, iter_keywords, load_scenario
 from netsim.state import GroupState, initial_state
 
 __all__ = ["GROUP_OUTPUTS", "NetworkModel"]
-
-def invited(table: pd.DataFrame, districts: tuple[str, ...], source: str) -> pd.DataFrame:
-    """The groups of ``table`` in ``districts`` (all of them if ``districts`` is empty)."""
-    if not districts:
-        return table.reset_index(drop=True)
-    known = set(table["district"])
-    unknown = [d for d in districts if d not in known]
-    if unknown:
-        raise ScenarioError(
-            f"{source}: {', '.join(map(repr, unknown))} (named by key 'recruitment.districts') "
-            f"not in this file; its districts: {', '.join(sorted(known)[:30])}"
-            f"{' ...' if len(known) > 30 else ''} (or set recruitment.districts=[] to invite "
-            "every district)")
-    return table[table["district"].isin(districts)].reset_index(drop=True)
-
 
 @lru_cache(maxsize=16)
 def _file_features(path: str, mtime_ns: int, size: int, districts: tuple[str, ...]) -> GroupFeatures:

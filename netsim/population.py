@@ -43,6 +43,7 @@ __all__ = [
     "Groups",
     "generate_baseline",
     "generate_population",
+    "invited",
     "read_groups",
     "synthetic_groups",
 ]
@@ -163,8 +164,6 @@ class Groups:
     def features(self, districts: tuple[str, ...] = ()) -> GroupFeatures:
         """The numeric view of the groups of ``districts`` (all if empty), made once each."""
         if districts not in self._features:
-            from netsim.model import invited
-
             self._features[districts] = features(invited(self.table, districts, self.source))
         return self._features[districts]
 
@@ -319,6 +318,21 @@ def _features(table: pd.DataFrame) -> GroupFeatures:
 
 
 features = _features
+
+def invited(table: pd.DataFrame, districts: tuple[str, ...], source: str) -> pd.DataFrame:
+    """The groups of ``table`` in ``districts`` (all of them if ``districts`` is empty)."""
+    if not districts:
+        return table.reset_index(drop=True)
+    known = set(table["district"])
+    unknown = [d for d in districts if d not in known]
+    if unknown:
+        raise ScenarioError(
+            f"{source}: {', '.join(map(repr, unknown))} (named by key 'recruitment.districts') "
+            f"not in this file; its districts: {', '.join(sorted(known)[:30])}"
+            f"{' ...' if len(known) > 30 else ''} (or set recruitment.districts=[] to invite "
+            "every district)")
+    return table[table["district"].isin(districts)].reset_index(drop=True)
+
 
 REQUIRED_COLUMNS = ("group_id", "district", "kind", "origin", "support_sources", *CAPACITIES)
 OPTIONAL_COLUMNS = ("registered", "parent_id", "prior_network", "synthetic", "name")
