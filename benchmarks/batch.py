@@ -28,6 +28,7 @@ from pathlib import Path
 
 from netsim import batch as nb
 from netsim import load_scenario
+from netsim.engines import make_engine
 from netsim.store import ResultStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,7 +88,7 @@ class TimedSimulate:
 def batch(plan: nb.BatchPlan, context: nb.RunContext, workers: int, folder: Path) -> float:
     """Seconds for ``run_batch`` of the plan into a new store (engine start included)."""
     start = time.perf_counter()
-    engine = nb.make_engine(context, workers=workers)
+    engine = make_engine(context, workers=workers)
     try:
         out = nb.run_batch(plan, ResultStore(folder), engine, command=["benchmarks/batch.py"])
     finally:

@@ -9,11 +9,8 @@ or on the engine that ran them.
 
 Runs are sent out in chunks (:func:`chunk_size`): a worker runs a chunk and returns its
 tables as Parquet bytes, and the main process stores each chunk atomically
-(:mod:`netsim.store`). Engines:
-
-* :class:`InProcessEngine`: one worker, the calling process itself;
-* :class:`ProcessPoolEngine`: local worker processes (the default for ``--workers`` > 1);
-* :class:`DaskEngine`: a ``distributed.LocalCluster`` or a running Dask scheduler.
+(:mod:`netsim.store`). The engines that run chunks (one process, local worker processes,
+Dask) are in :mod:`netsim.engines`.
 
 A run that raises is recorded with its error and seed and the batch goes on; a worker
 process that dies is replaced and its chunks are tried again.
@@ -29,29 +26,19 @@ Example:
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import itertools
 import json
-import logging
 import math
-import multiprocessing as mp
-import os
-import re
-import signal
 import sys
-import threading
 import time
 import tomllib
 import traceback
-import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -60,16 +47,14 @@ from netsim.population import Groups
 from netsim.scenario import Scenario, ScenarioError, spec
 from netsim.store import ChunkResult, ResultStore
 
+if TYPE_CHECKING:
+    from netsim.engines import Engine
+
 __all__ = [
-    "DASK_CONNECT_TIMEOUT",
     "BatchError",
     "BatchOutcome",
     "BatchPlan",
     "Chunk",
-    "DaskEngine",
-    "Engine",
-    "InProcessEngine",
-    "ProcessPoolEngine",
     "RunContext",
     "RunSpec",
     "SUMMARY_CAPTION",
@@ -77,7 +62,6 @@ __all__ = [
     "chunk_size",
     "final_month",
     "make_chunks",
-    "make_engine",
     "make_plan",
     "parse_sweep",
     "progress_bar",
@@ -91,12 +75,8 @@ __all__ = [
     "summary_rows",
 ]
 
-#: Seconds to wait for a Dask scheduler (and for its first worker) before giving up.
-DASK_CONNECT_TIMEOUT = 5.0
 #: Largest chunk of runs sent as one task.
 MAX_CHUNK = 200
-#: How often a chunk is tried when worker processes die under it.
-_ATTEMPTS = 3
 
 #: A sweep point: ``((key, value), ...)`` sorted by key.
 Point = tuple[tuple[str, Any], ...]
@@ -571,244 +551,6 @@ def _failed_chunk(context: RunContext, chunk: Chunk, error: str) -> ChunkResult:
     tables = {"runs": _runs_part(chunk.runs, context.inputs, ["error"] * n, [error] * n, [""] * n, [0.0] * n)}
     return ChunkResult(chunk.key, tables, [r.run_id for r in chunk.runs],
                        [_failure(r, error) for r in chunk.runs])
-
-
-# -- engines --------------------------------------------------------------------------------
-
-
-class Engine(Protocol):
-    """Runs chunks somewhere and yields their results as they finish."""
-
-    name: str
-    slots: int
-
-    def results(self, chunks: Sequence[Chunk]) -> Iterator[ChunkResult]:
-        """Yield each chunk's result, in the order they finish."""
-        ...
-
-    def close(self) -> None:
-        """Stop the workers."""
-        ...
-
-
-class InProcessEngine:
-    """One worker: the calling process runs the chunks itself (nothing to start)."""
-
-    name = "in-process"
-    slots = 1
-
-    def __init__(self, context: RunContext) -> None:
-        self.context = context
-
-    def results(self, chunks: Sequence[Chunk]) -> Iterator[ChunkResult]:
-        """Run the chunks one after the other."""
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1, user_api="blas"):
-            for c in chunks:
-                yield run_chunk(self.context, c)
-
-    def close(self) -> None:
-        """Nothing to stop."""
-
-
-_WORKER_CONTEXT: RunContext | None = None
-
-
-def _die_with_parent(parent: int) -> None:
-    """Have the kernel stop this worker if the batch process dies (Linux), e.g. by kill -9."""
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL(None).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-    if parent > 0 and os.getppid() != parent:  # the parent died before the line above
-        os._exit(1)
-
-
-def _init_worker(context: RunContext, parent: int) -> None:
-    global _WORKER_CONTEXT
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
-    _die_with_parent(parent)
-    _WORKER_CONTEXT = context
-    _limit_blas_threads()
-
-
-def _pool_task(chunk: Chunk) -> ChunkResult:
-    assert _WORKER_CONTEXT is not None
-    return run_chunk(_WORKER_CONTEXT, chunk)
-
-
-def _ready() -> bool:
-    return _WORKER_CONTEXT is not None
-
-
-class ProcessPoolEngine:
-    """Local worker processes (embedded: nothing to start by hand).
-
-    Workers are forked at once, before the main process starts any thread (or started by a
-    fork server if other threads already run), and each is given the :class:`RunContext`
-    once. If a worker dies, the pool is replaced and the
-    chunks it had are tried again (up to 3 times, then recorded as failed).
-
-    Args:
-        context: What the workers need.
-        workers: Number of worker processes.
-    """
-
-    name = "local processes"
-
-    def __init__(self, context: RunContext, workers: int) -> None:
-        self.context = context
-        self.slots = workers
-        methods = mp.get_all_start_methods()
-        # Forking is the fast start (nothing to import again) and is safe while no other Python
-        # thread runs: the only other threads then are the BLAS libraries' idle pools, which
-        # handle fork themselves. Otherwise (e.g. in a notebook) use a fork server.
-        safe_fork = "fork" in methods and threading.active_count() == 1
-        self._pool = self._new_pool("fork" if safe_fork else "forkserver" if "forkserver" in methods
-                                    else "spawn")
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
-            for f in [self._pool.submit(_ready) for _ in range(workers)]:
-                f.result()
-
-    def _new_pool(self, method: str) -> ProcessPoolExecutor:
-        ctx = mp.get_context(method)
-        if method == "forkserver":
-            ctx.set_forkserver_preload(["netsim.batch"])
-        # a forked worker's parent is this process; a forkserver's is the server, which ends with it
-        parent = os.getpid() if method == "fork" else -1
-        return ProcessPoolExecutor(self.slots, mp_context=ctx, initializer=_init_worker,
-                                   initargs=(self.context, parent))
-
-    def results(self, chunks: Sequence[Chunk]) -> Iterator[ChunkResult]:
-        """Run the chunks on the pool; yield results as they come."""
-        attempts = dict.fromkeys((c.key for c in chunks), 0)
-        pending: dict[Future[ChunkResult], Chunk] = {self._pool.submit(_pool_task, c): c for c in chunks}
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            broken: list[Chunk] = []
-            for f in done:
-                c = pending.pop(f)
-                try:
-                    yield f.result()
-                except BrokenProcessPool:
-                    broken.append(c)
-                except Exception as e:  # noqa: BLE001 - e.g. a result that cannot be sent back
-                    yield _failed_chunk(self.context, c, f"chunk failed: {type(e).__name__}: {e}")
-            if broken:
-                broken += list(pending.values())  # every other task of a broken pool is lost too
-                self._terminate()
-                # this process may have threads by now (progress bar, Parquet): no more forks of it
-                self._pool = self._new_pool("forkserver" if "forkserver" in mp.get_all_start_methods()
-                                            else "spawn")
-                pending = {}
-                for c in broken:
-                    attempts[c.key] += 1
-                    if attempts[c.key] >= _ATTEMPTS:
-                        yield _failed_chunk(self.context, c, f"a worker process died running this chunk "
-                                                             f"({_ATTEMPTS} attempts)")
-                    else:
-                        pending[self._pool.submit(_pool_task, c)] = c
-
-    def _terminate(self) -> None:
-        # ProcessPoolExecutor has no public way to stop busy workers before Python 3.14
-        for p in list(getattr(self._pool, "_processes", {}).values()):
-            if p.is_alive():
-                p.terminate()
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-    def close(self) -> None:
-        """Stop the workers, whatever they are doing."""
-        self._terminate()
-
-
-_DASK_ADDRESS = re.compile(r"^tcp://[^\s:/]+:\d{1,5}$")
-
-
-class DaskEngine:
-    """A Dask cluster: a new ``distributed.LocalCluster``, or a running scheduler.
-
-    Args:
-        context: What the workers need; scattered to every worker once.
-        address: ``"local"`` or ``tcp://HOST:PORT`` of a running ``dask scheduler``.
-        workers: Worker processes of a local cluster (ignored for a running one).
-
-    Raises:
-        BatchError: A bad address, no scheduler answering within
-            :data:`DASK_CONNECT_TIMEOUT` seconds, or a scheduler with no workers.
-    """
-
-    def __init__(self, context: RunContext, address: str, workers: int) -> None:
-        self.context = context
-        self._cluster = None
-        if address != "local" and not _DASK_ADDRESS.match(address):
-            raise BatchError(f"--dask {address!r}: give 'local' or the scheduler's address as tcp://HOST:PORT")
-        from distributed import Client, LocalCluster
-
-        if address == "local":
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)  # "port 8787 in use": it takes another
-                self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                             dashboard_address=None, silence_logs=logging.ERROR,
-                                             death_timeout=10)  # workers end if this process dies
-            self._client = Client(self._cluster, set_as_default=False)
-            self.name = f"Dask local cluster ({workers} workers)"
-        else:
-            logging.getLogger("distributed").setLevel(logging.CRITICAL)
-            try:
-                self._client = Client(address, timeout=f"{DASK_CONNECT_TIMEOUT}s", set_as_default=False)
-            except (OSError, TimeoutError) as e:
-                raise BatchError(f"--dask {address}: no Dask scheduler answered within "
-                                 f"{DASK_CONNECT_TIMEOUT:.0f} s ({type(e).__name__}); start one with "
-                                 "`dask scheduler` and `dask worker tcp://HOST:PORT`") from None
-            try:
-                self._client.wait_for_workers(1, timeout=DASK_CONNECT_TIMEOUT)
-            except TimeoutError:
-                self._client.close()
-                raise BatchError(f"--dask {address}: the scheduler has no workers; start some with "
-                                 f"`dask worker {address}`") from None
-            self.name = f"Dask cluster at {address}"
-        self.slots = max(1, sum(w.get("nthreads", 1) for w in
-                                self._client.scheduler_info(n_workers=-1)["workers"].values()))
-        self._context = self._client.scatter(context, broadcast=True, hash=False)
-
-    def results(self, chunks: Sequence[Chunk]) -> Iterator[ChunkResult]:
-        """Submit every chunk (Dask retries a task whose worker died); yield as they finish."""
-        from distributed import as_completed
-
-        by_key = {}
-        futures = []
-        for c in chunks:
-            f = self._client.submit(run_chunk, self._context, c, key=f"netsim-chunk-{c.key}-{time.time_ns()}",
-                                    pure=False, retries=2)
-            by_key[f.key] = c
-            futures.append(f)
-        for f in as_completed(futures, loop=self._client.loop):
-            c = by_key[f.key]
-            if f.status == "finished":
-                yield f.result()
-            else:
-                yield _failed_chunk(self.context, c, f"chunk failed on the cluster: {f.exception()!r}")
-            f.release()
-
-    def close(self) -> None:
-        """Disconnect; stop the local cluster if this engine started it."""
-        self._client.close()
-        if self._cluster is not None:
-            self._cluster.close()
-
-
-def make_engine(context: RunContext, *, workers: int = 1, dask: str | None = None) -> Engine:
-    """The engine asked for: Dask if ``dask`` is given, else local processes or this one."""
-    if workers < 1:
-        raise BatchError(f"--workers must be 1 or more (got {workers})")
-    if dask:
-        return DaskEngine(context, dask, workers)
-    if workers == 1:
-        return InProcessEngine(context)
-    return ProcessPoolEngine(context, workers)
 
 
 # -- running a batch ------------------------------------------------------------------------

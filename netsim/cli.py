@@ -281,7 +281,8 @@ def _engine_options(f: Any) -> Any:
 
 def _prepare(plan: Any, out: Path, workers: int, dask: str | None, chunk: int | None) -> tuple[Any, Any]:
     """Check everything that can be checked before writing; return the store and the engine."""
-    from netsim.batch import BatchError, RunContext, make_engine
+    from netsim.batch import BatchError, RunContext
+    from netsim.engines import make_engine
     from netsim.store import ResultStore, StoreError
 
     if chunk is not None and chunk < 1:

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from netsim import NetworkModel, load_scenario
 from netsim import batch as nb
 from netsim.cli import cli
+from netsim.engines import make_engine
 from netsim.store import ResultStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -329,7 +330,7 @@ def test_a_worker_that_dies_is_replaced_and_its_chunk_redone(tmp_path, baseline)
     import multiprocessing
 
     plan = nb.make_plan([baseline.with_overrides({"run.months": 6})], replicates=12, seed=2)
-    engine = nb.make_engine(nb.RunContext.for_plan(plan), workers=2)
+    engine = make_engine(nb.RunContext.for_plan(plan), workers=2)
     killed = []
 
     def kill_a_worker(runs, failed):

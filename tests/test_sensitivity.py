@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from netsim import batch as nb
 from netsim import sensitivity as sa
 from netsim.cli import cli
+from netsim.engines import make_engine
 from netsim.scenario import spec
 from netsim.store import ResultStore
 
@@ -89,7 +90,7 @@ def test_sobol_indices_for_the_requested_outputs(tmp_path, baseline):
     plan = sa.plan(sc, specs, X, method="sobol", samples=4, seed=2)
     ctx = nb.RunContext.for_plan(plan)
     store = ResultStore(tmp_path / "s")
-    nb.run_batch(plan, store, nb.make_engine(ctx, workers=2), command=["test"])
+    nb.run_batch(plan, store, make_engine(ctx, workers=2), command=["test"])
     Y, missing = sa.responses(store, specs, X, ["mean_degree", "ties"])
     assert Y.shape == (len(X), 2) and not np.isnan(Y).any()
     idx = sa.analyse(specs, "sobol", X, Y, ["mean_degree", "ties"], seed=2)

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from netsim import batch as nb
+from netsim.engines import InProcessEngine
 from netsim.store import ResultStore, StoreError, write_bytes_atomic
 
 
@@ -24,7 +25,7 @@ def small(baseline):
 
 
 def run_all(plan, context, out: Path, *, chunk: int = 2) -> nb.BatchOutcome:
-    return nb.run_batch(plan, ResultStore(out), nb.InProcessEngine(context), chunk=chunk, command=["test"])
+    return nb.run_batch(plan, ResultStore(out), InProcessEngine(context), chunk=chunk, command=["test"])
 
 
 def test_write_bytes_atomic_leaves_the_old_file_or_the_new_one(tmp_path):
