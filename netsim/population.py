@@ -40,8 +40,10 @@ __all__ = [
     "KINDS",
     "SUPPORT_SOURCES",
     "TARGET_DISTRICTS",
+    "GroupFeatures",
     "Groups",
     "generate_baseline",
+    "features",
     "generate_population",
     "invited",
     "read_groups",
@@ -255,7 +257,7 @@ def generate_baseline(population: pd.DataFrame, *, seed: int = 54,
 
     rng = np.random.default_rng(seed)
     invited = population[population["district"].isin(districts)].reset_index(drop=True)
-    p = join_probability(_features(invited), RecruitmentParams())
+    p = join_probability(features(invited), RecruitmentParams())
     chosen: list[int] = []
     for d in districts:  # one per district first
         idx = invited.index[invited["district"] == d].to_numpy()
@@ -285,7 +287,8 @@ class GroupFeatures:
     group_id: np.ndarray  # object array of ids
 
 
-def _features(table: pd.DataFrame) -> GroupFeatures:
+def features(table: pd.DataFrame) -> GroupFeatures:
+    """The numeric view of a validated groups table (district and kind codes, capacities, ...)."""
     district_names = tuple(sorted(table["district"].unique()))
     codes = {d: i for i, d in enumerate(district_names)}
     kind_codes = {k: i for i, k in enumerate(KINDS)}
@@ -316,8 +319,6 @@ def _features(table: pd.DataFrame) -> GroupFeatures:
             value.flags.writeable = False  # shared between models built from one file
     return result
 
-
-features = _features
 
 def invited(table: pd.DataFrame, districts: tuple[str, ...], source: str) -> pd.DataFrame:
     """The groups of ``table`` in ``districts`` (all of them if ``districts`` is empty)."""

@@ -102,18 +102,6 @@ class Ties:
         self.count = reinforce_pairs(*self.buffers(len(a)), self.count, self.n, a, b, gain, kind, month)
         return self.count - before
 
-    def keep(self, mask: np.ndarray) -> None:
-        """Keep only the ties where ``mask`` is true (order is preserved)."""
-        kept = int(mask.sum())
-        for buffer in self._buffers:
-            buffer[:kept] = buffer[: self.count][mask]
-        self.count = kept
-
-    def degree(self, mask: np.ndarray | None = None) -> np.ndarray:
-        """Number of ties of each group (of the ties in ``mask``, if given)."""
-        a, b = (self.a, self.b) if mask is None else (self.a[mask], self.b[mask])
-        return np.bincount(a, minlength=self.n) + np.bincount(b, minlength=self.n)
-
 
 @numba.njit(cache=True)
 def reinforce_pairs(key, a, b, strength, kind, formed, last_used, last_activity, count, n,

@@ -89,13 +89,3 @@ def test_find_returns_index_or_minus_one():
     found = idx[[0, 1, 3]]
     assert [(ties.a[i], ties.b[i]) for i in found] == [(0, 5), (1, 4), (2, 3)]
     assert Ties(3).find(np.array([0]), np.array([1])).tolist() == [-1]
-
-
-def test_keep_drops_ties_and_degree_counts_both_ends():
-    ties = Ties(4)
-    ties.reinforce(np.array([0, 0, 1]), np.array([1, 2, 3]), 0.5, kind=EXCHANGE, month=1)
-    assert ties.degree().tolist() == [2, 2, 1, 1]
-    assert ties.degree(np.array([True, False, False])).tolist() == [1, 1, 0, 0]
-    ties.keep(np.array([True, False, True]))
-    assert list(zip(ties.a.tolist(), ties.b.tolist(), strict=True)) == [(0, 1), (1, 3)]
-    assert ties.degree().tolist() == [1, 2, 0, 1]
