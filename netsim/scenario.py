@@ -234,7 +234,7 @@ class ReviewParams(_Section):
     interval: int = param(6, low=0, high=36, span=(3, 12), unit="months",
                           help="Months between reviews; 0 holds none.")
     start_month: int = param(6, low=1, high=600, unit="month", help="Month of the first review.")
-    revise_prob: float = param(0.8, low=0.0, high=1.0, span=(0.3, 1.0), unit="probability",
+    revise_prob: float = param(0.9, low=0.0, high=1.0, span=(0.3, 1.0), unit="probability",
                                help="Chance a fully inspired participant revises its plan at a "
                                     "review (half of that with no inspiration).")
     plan_gain: float = param(0.3, low=0.0, high=1.0, span=(0.1, 0.5), unit="share",
