@@ -1,0 +1,36 @@
+"""The documents that describe the model stay true to the code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from netsim.measures import OUTPUTS
+from netsim.scenario import parameters
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _doc_default(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, tuple | list):
+        return "[" + ", ".join(repr(x) for x in v) + "]"
+    if isinstance(v, str):
+        return f'"{v}"'
+    return str(v)
+
+
+def test_odd_parameter_table_matches_the_schema():
+    text = (ROOT / "docs" / "odd.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `([a-z_]+\.[a-z_]+)` \| ([^|]+) \|", text, flags=re.MULTILINE))
+    specs = {s.key: s for s in parameters()}
+    assert set(rows) == set(specs), "regenerate the table in docs/odd.md (section 7.10)"
+    for key, s in specs.items():
+        assert rows[key].strip() == _doc_default(s.default), key
+
+
+def test_odd_lists_every_monthly_output():
+    text = (ROOT / "docs" / "odd.md").read_text(encoding="utf-8")
+    missing = [name for name in OUTPUTS if f"`{name}`" not in text]
+    assert not missing
