@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from netsim.population import Groups
-from netsim.scenario import Scenario, ScenarioError, spec
+from netsim.scenario import Parameters, Scenario, ScenarioError, apply_overrides, spec
 from netsim.store import ChunkResult, ResultStore
 
 if TYPE_CHECKING:
@@ -90,32 +90,24 @@ class BatchError(ValueError):
 
 
 def _coerce(key: str, value: Any, where: str) -> Any:
+    """One swept value, checked by the schema; a whole float is taken for an integer."""
     s = spec(key)
-    if s.kind in ("int", "float"):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise BatchError(f"{where}: {value!r} is not a number; {key} must be {s.allowed()}")
-        if s.kind == "int":
-            if float(value) != round(value):
-                raise BatchError(f"{where}: {value!r} is not an integer; {key} must be {s.allowed()}")
-            value = int(round(value))
-        else:
-            value = float(value)
-        if (s.low is not None and value < s.low) or (s.high is not None and value > s.high):
-            raise BatchError(f"{where}: {value!r} is outside the allowed range; {key} must be {s.allowed()}")
-        return value
-    if s.kind == "bool":
-        if not isinstance(value, bool):
-            raise BatchError(f"{where}: {value!r}; {key} must be true or false")
-        return value
-    if s.kind == "choice":
-        if value not in s.choices:
-            raise BatchError(f"{where}: {value!r}; {key} must be {s.allowed()}")
-        return value
-    if s.kind == "text":
-        if not isinstance(value, str):
-            raise BatchError(f"{where}: {value!r}; {key} must be a text")
-        return value
-    raise BatchError(f"{where}: {key} is a list and cannot be swept; set it in a scenario file")
+    if s.kind == "list":
+        raise BatchError(f"{where}: {key} is a list and cannot be swept; set it in a scenario file")
+    if s.kind == "int" and isinstance(value, float):
+        if not value.is_integer():
+            raise BatchError(f"{where}: {value!r} is not an integer; {key} must be {s.allowed()}")
+        value = int(value)
+    elif s.kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    try:
+        apply_overrides(_DEFAULTS, {key: value}, source=where)
+    except ScenarioError as e:
+        raise BatchError(str(e)) from None
+    return value
+
+
+_DEFAULTS = Parameters()
 
 
 def _toml_value(text: str) -> Any:

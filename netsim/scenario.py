@@ -604,6 +604,8 @@ def _explain(error: pydantic.ValidationError, source: str) -> str:
         s = spec(key)
     except ScenarioError:
         return f"{source}: key '{key}': {first['msg']}"
+    if first["type"] in ("greater_than_equal", "less_than_equal"):
+        return f"{source}: key '{key}': {got!r} is outside the allowed range; it must be {s.allowed()}"
     return f"{source}: key '{key}': must be {s.allowed()} (got {got!r})"
 
 

@@ -129,30 +129,9 @@ def triadic_closure(state: GroupState, p: InteractionParams, rng: np.random.Gene
     return t.count - before
 
 
-@numba.njit(cache=True)
-def _interact(key, a, b, strength, kind, formed, last_used, last_activity, count, participating,
-              goals, inspiration, draw, activity_rate, goal_weight, activity_gain, closure_rate,
-              closure_gain, inspiration_decay, month):  # pragma: no cover - compiled
-    n = len(participating)
-    _joint_activity(a, b, strength, kind, last_used, last_activity, count, participating, goals,
-                    draw[:count], activity_rate, goal_weight, activity_gain, month)
-    if closure_rate > 0:
-        count = _close_triads(key, a, b, strength, kind, formed, last_used, last_activity, count, n,
-                              participating, inspiration, draw[count:], closure_rate, closure_gain,
-                              month)
-    for v in range(n):
-        inspiration[v] *= 1.0 - inspiration_decay
-    return count
-
-
 def interact(state: GroupState, p: InteractionParams, rng: np.random.Generator,
              month: int) -> None:
-    """One month of self-organised interaction (joint activity, then closure); inspiration fades.
-
-    Draws the same numbers as :func:`joint_activity` followed by :func:`triadic_closure`.
-    """
-    t, n = state.ties, state.n
-    draw = rng.random(t.count + (3 * n if p.closure_rate > 0 else 0))
-    t.count = _interact(*t.buffers(n), t.count, state.participating, state.goals, state.inspiration,
-                        draw, p.activity_rate, p.goal_weight, p.activity_gain, p.closure_rate,
-                        p.closure_gain, p.inspiration_decay, month)
+    """One month of self-organised interaction: joint activity, then closure; inspiration fades."""
+    joint_activity(state, p, rng, month)
+    triadic_closure(state, p, rng, month)
+    state.inspiration *= 1.0 - p.inspiration_decay
