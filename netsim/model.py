@@ -41,10 +41,9 @@ from netsim.state import GroupState, initial_state
 __all__ = ["GROUP_OUTPUTS", "NetworkModel"]
 
 @lru_cache(maxsize=16)
-def _file_features(path: str, mtime_ns: int, size: int, districts: tuple[str, ...]) -> GroupFeatures:
+def _groups_file(path: str, mtime_ns: int, size: int) -> Groups:
     # Keyed on the file's modification time and size, so an edited file is read again.
-    loaded = read_groups(path)
-    return features(invited(loaded.table, districts, loaded.source))
+    return read_groups(path)
 
 
 class NetworkModel(mesa.Model):
@@ -112,7 +111,7 @@ class NetworkModel(mesa.Model):
         if not path.is_file():
             read_groups(path)  # raises the clear message
         st = path.stat()
-        return _file_features(str(path), st.st_mtime_ns, st.st_size, districts)
+        return _groups_file(str(path), st.st_mtime_ns, st.st_size).features(districts)
 
     @classmethod
     def from_scenario(cls, scenario: Scenario | str | Path, *, rng: Any = None,

@@ -464,8 +464,6 @@ def synthetic_groups(n: int, n_districts: int, *, rng: np.random.Generator) -> p
     width = len(str(n))
     ids = np.char.add("S", np.char.zfill(np.arange(1, n + 1).astype(str), width))
     names = np.array([f"D{d + 1:04d}" for d in range(n_districts)])
-    support_text = np.array([";".join(np.array(SUPPORT_SOURCES)[row]) for row in support]) \
-        if n <= 20_000 else _support_text_fast(support)
     table = pd.DataFrame({
         "group_id": ids,
         "district": names[district],
@@ -473,7 +471,7 @@ def synthetic_groups(n: int, n_districts: int, *, rng: np.random.Generator) -> p
         "registered": np.isin(kind, [KINDS.index(k) for k in REGISTERED_KINDS]),
         "parent_id": np.where(parent_row >= 0, ids[np.maximum(parent_row, 0)], ""),
         "origin": np.where(origin_self, "self", "agency"),
-        "support_sources": support_text,
+        "support_sources": _support_text(support),
         **{c: caps[:, j] for j, c in enumerate(CAPACITIES)},
         "prior_network": "",
         "synthetic": "all",
@@ -481,7 +479,7 @@ def synthetic_groups(n: int, n_districts: int, *, rng: np.random.Generator) -> p
     return table
 
 
-def _support_text_fast(support: np.ndarray) -> np.ndarray:
+def _support_text(support: np.ndarray) -> np.ndarray:
     # Few distinct combinations: name each once.
     packed = support @ (1 << np.arange(support.shape[1]))
     uniq, inverse = np.unique(packed, return_inverse=True)
