@@ -12,7 +12,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import click
 
 from netsim.scenario import Scenario, ScenarioError, load_scenario, parse_assignment
+from netsim.store import write_bytes_atomic
 
 __all__ = ["main"]
 
@@ -53,19 +53,6 @@ def _check_out_dir(out: Path) -> None:
     parent = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
     if not os.access(parent, os.W_OK):
         raise BadInput(f"{out}: cannot write there (no permission)")
-
-
-def write_atomic(path: Path, write: Any) -> None:
-    """Write a file through a temporary file in the same folder, then rename it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _json_value(v: Any) -> Any:
@@ -119,9 +106,9 @@ def run(scenario: str, seed: int, months: int | None, assignments: tuple[str, ..
     if out is not None:
         record = provenance(sc, seed=seed, parameters=sc.params.flat(),
                             groups_file=str(groups) if groups else None)
-        write_atomic(out / "monthly.csv", lambda p: monthly.to_csv(p, index=False))
-        write_atomic(out / "groups.csv", lambda p: model.group_table().to_csv(p, index=False))
-        write_atomic(out / "run.json", lambda p: p.write_text(json.dumps(record, indent=2, default=str)))
+        write_bytes_atomic(out / "monthly.csv", lambda p: monthly.to_csv(p, index=False))
+        write_bytes_atomic(out / "groups.csv", lambda p: model.group_table().to_csv(p, index=False))
+        write_bytes_atomic(out / "run.json", json.dumps(record, indent=2, default=str).encode("utf-8"))
     if as_json:
         final = {"scenario": sc.name, "seed": seed, **final}
         click.echo(json.dumps(final))
@@ -220,8 +207,8 @@ def population(out: Path, seed: int | None) -> None:
     _check_out_dir(out)
     pop = generate_population() if seed is None else generate_population(seed=seed)
     base = generate_baseline(pop)
-    write_atomic(out / "population.csv", lambda p: pop.to_csv(p, index=False))
-    write_atomic(out / "baseline_groups.csv", lambda p: base.to_csv(p, index=False))
+    write_bytes_atomic(out / "population.csv", lambda p: pop.to_csv(p, index=False))
+    write_bytes_atomic(out / "baseline_groups.csv", lambda p: base.to_csv(p, index=False))
     click.echo(f"Wrote {out}/population.csv ({len(pop)} groups) and "
                f"{out}/baseline_groups.csv ({len(base)} groups in {base['district'].nunique()} districts)")
 
@@ -425,9 +412,9 @@ def sensitivity(scenario_file: str, method: str, samples: int, params: str | Non
     indices = sa.analyse(specs, method, X, Y, names, levels=levels, seed=seed)
     fig = sa.chart(indices, method, title=f"{method.capitalize()} sensitivity of {sc.name} "
                                           f"({len(X)} evaluations, {len(plan.runs)} runs)")
-    write_atomic(out / "indices.csv", lambda p: indices.to_csv(p, index=False))
-    write_atomic(out / "sensitivity.png", lambda p: fig.savefig(p, format="png", dpi=150))
-    write_atomic(out / "sensitivity.svg", lambda p: fig.savefig(p, format="svg"))
+    write_bytes_atomic(out / "indices.csv", lambda p: indices.to_csv(p, index=False))
+    write_bytes_atomic(out / "sensitivity.png", lambda p: fig.savefig(p, format="png", dpi=150))
+    write_bytes_atomic(out / "sensitivity.svg", lambda p: fig.savefig(p, format="svg"))
     key = "mu_star" if method == "morris" else "ST"
     for name in names:
         top = indices[indices["output"] == name].sort_values(key, ascending=False).head(8)
@@ -471,9 +458,9 @@ def discover(results: Path, outcome: str, min_coverage: float, out: Path | None)
     table = found.limits.assign(outcome=outcome, coverage=found.coverage, density=found.density,
                                 mass=found.mass, runs=found.runs, cases=found.cases)
     fig = discovery.chart(found, outcome)
-    write_atomic(out / f"{stem}.csv", lambda p: table.to_csv(p, index=False))
-    write_atomic(out / f"{stem}.png", lambda p: fig.savefig(p, format="png", dpi=150))
-    write_atomic(out / f"{stem}.svg", lambda p: fig.savefig(p, format="svg"))
+    write_bytes_atomic(out / f"{stem}.csv", lambda p: table.to_csv(p, index=False))
+    write_bytes_atomic(out / f"{stem}.png", lambda p: fig.savefig(p, format="png", dpi=150))
+    write_bytes_atomic(out / f"{stem}.svg", lambda p: fig.savefig(p, format="svg"))
     click.echo(f"Wrote {out}/{stem}.csv and {out}/{stem}.png/.svg")
 
 

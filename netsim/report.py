@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from netsim.store import write_bytes_atomic
+
 __all__ = ["KEY_OUTCOMES", "cliffs_delta", "compare", "holm", "write_report"]
 
 #: Outcomes compared at the final month, with their labels and units.
@@ -174,7 +176,7 @@ def _plot_time_series(df: pd.DataFrame, out: Path) -> list[Path]:
     fig.suptitle("Outcomes by month: mean over replicates, band = middle 95% of runs", fontsize=11)
     paths = [out / "outcomes.png", out / "outcomes.svg"]
     for p in paths:
-        fig.savefig(p, dpi=150)
+        write_bytes_atomic(p, lambda tmp, p=p: fig.savefig(tmp, format=p.suffix[1:], dpi=150))
     plt.close(fig)
     return paths
 
@@ -204,7 +206,7 @@ def _plot_networks(comparison: Comparison, out: Path) -> list[Path]:
     ax.grid(axis="y", alpha=0.3)
     paths = [out / "networks.png", out / "networks.svg"]
     for p in paths:
-        fig.savefig(p, dpi=150)
+        write_bytes_atomic(p, lambda tmp, p=p: fig.savefig(tmp, format=p.suffix[1:], dpi=150))
     plt.close(fig)
     return paths
 
@@ -280,8 +282,6 @@ def write_report(monthly: pd.DataFrame, out: Path, *, title: str = "netsim repor
     Returns:
         The files written.
     """
-    from netsim.cli import write_atomic
-
     out.mkdir(parents=True, exist_ok=True)
     df = monthly.copy()
     df["arm"] = _run_label(df)
@@ -291,8 +291,8 @@ def write_report(monthly: pd.DataFrame, out: Path, *, title: str = "netsim repor
     for name, content in (("comparison.csv", None), ("report.md", text), ("report.html", _html(text, title))):
         path = out / name
         if content is None:
-            write_atomic(path, lambda p: comparison.table.to_csv(p, index=False))
+            write_bytes_atomic(path, lambda p: comparison.table.to_csv(p, index=False))
         else:
-            write_atomic(path, lambda p, c=content: p.write_text(c, encoding="utf-8"))
+            write_bytes_atomic(path, lambda p, c=content: p.write_text(c, encoding="utf-8"))
         written.append(path)
     return written

@@ -69,9 +69,10 @@ def write_bytes_atomic(path: Path, data: bytes | Callable[[Path], None]) -> None
     """Write a file whole or not at all: a synced temporary file, then a rename.
 
     Args:
-        path: Final path. Its folder must exist.
+        path: Final path; its folder is made if need be.
         data: The bytes, or a function that writes the temporary path it is given.
     """
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         if isinstance(data, bytes | bytearray | memoryview):
