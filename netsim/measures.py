@@ -8,7 +8,6 @@ can be checked against networkx on any graph.
 
 from __future__ import annotations
 
-import math
 from functools import partial
 from typing import Any
 
@@ -20,8 +19,8 @@ from netsim.networks import Networks
 from netsim.population import CAPACITIES, GOALS, KINDS
 from netsim.state import LOOSE, NETWORK_TYPES, SHARED_IDEOLOGY, STRUCTURED, GroupState
 
-__all__ = ["GROUP_OUTPUTS", "OUTPUTS", "Collector", "average_clustering", "district_modularity",
-           "group_outputs", "monthly_outputs"]
+__all__ = ["GROUP_OUTPUTS", "INTEGER_OUTPUTS", "OUTPUTS", "Collector", "average_clustering",
+           "district_modularity", "group_outputs", "monthly_outputs", "outputs_dict"]
 
 #: The monthly model-level outputs, with what each means (the result tables' columns).
 OUTPUTS: dict[str, str] = {
@@ -210,38 +209,57 @@ def _month_measures(n, a, b, participating, district, goals, values, inspiration
         means, counts
 
 
+#: Outputs that count things (integers in the result tables); the others are reals.
+INTEGER_OUTPUTS: frozenset[str] = frozenset({
+    "participants", "districts", "ties", "largest_cluster", "networks", "loose", "structured",
+    "shared_ideology", "marketing_network", "marketing_network_districts"})
+
+
+@numba.njit(cache=True)
+def _write_outputs(out, participating, district, goals, values, inspiration, trust, plan_quality,
+                   revisions, network_type, degree, a, b, network_kinds, cluster_size,
+                   marketing_districts, min_districts):  # pragma: no cover - compiled
+    """Write every output of :data:`OUTPUTS`, in its order, into ``out``; and each group's degree."""
+    n = len(participating)
+    (degree[:], p, districts, ties, clustering, modularity, cross, goal_align, value_align, means,
+     counts) = _month_measures(n, a, b, participating, district, goals, values, inspiration, trust,
+                               plan_quality, revisions, network_type, network_kinds)
+    out[0] = p  # in the order of OUTPUTS
+    out[1] = districts
+    out[2] = ties
+    out[3] = ties / (p * (p - 1) / 2) if p > 1 else np.nan  # density
+    out[4] = 2.0 * ties / p if p else np.nan  # mean degree
+    out[5] = clustering
+    out[6] = cluster_size.max() if p else 0  # largest cluster
+    out[7] = modularity
+    out[8] = cross
+    out[9] = len(network_kinds)
+    out[10] = counts[LOOSE]
+    out[11] = counts[STRUCTURED]
+    out[12] = counts[SHARED_IDEOLOGY]
+    out[13] = marketing_districts >= min_districts
+    out[14] = marketing_districts
+    out[15:19] = means[:4]  # inspiration, trust, plan quality, revised-plan share
+    out[19] = goal_align
+    out[20] = value_align
+    out[21] = means[4]  # structured share
+    return out
+
+
+def outputs_dict(row: np.ndarray) -> dict[str, float | int]:
+    """A row written by :func:`_write_outputs` as ``{output: value}`` (counts as integers)."""
+    return {name: int(x) if name in INTEGER_OUTPUTS else x
+            for name, x in zip(OUTPUTS, row.tolist(), strict=True)}
+
+
 def monthly_outputs(state: GroupState, nets: Networks, *, min_districts: int) -> dict[str, float]:
     """Every model-level output of this month (see :data:`OUTPUTS`)."""
     t = state.ties
-    (state.degree, p, districts, ties, clustering, modularity, cross, goal_align, value_align, means,
-     counts) = _month_measures(state.n, t.a, t.b, state.participating, state.district, state.goals,
-                               state.values, state.inspiration, state.trust, state.plan_quality,
-                               state.revisions, state.network_type, nets.type)
-    inspiration, trust, plan_quality, revised, structured_share = means.tolist()
-    return {
-        "participants": p,
-        "districts": int(districts),
-        "ties": ties,
-        "density": ties / (p * (p - 1) / 2) if p > 1 else math.nan,
-        "mean_degree": 2.0 * ties / p if p else math.nan,
-        "clustering": clustering,
-        "largest_cluster": int(nets.cluster_size.max(initial=0)) if p else 0,
-        "modularity": modularity,
-        "cross_district_tie_share": cross,
-        "networks": len(nets.type),
-        "loose": int(counts[LOOSE]),
-        "structured": int(counts[STRUCTURED]),
-        "shared_ideology": int(counts[SHARED_IDEOLOGY]),
-        "marketing_network": int(nets.marketing_districts >= min_districts),
-        "marketing_network_districts": nets.marketing_districts,
-        "mean_inspiration": inspiration,
-        "mean_trust": trust,
-        "mean_plan_quality": plan_quality,
-        "revised_plan_share": revised,
-        "goal_alignment": goal_align,
-        "value_alignment": value_align,
-        "structured_share": structured_share,
-    }
+    row = _write_outputs(np.empty(len(OUTPUTS)), state.participating, state.district, state.goals,
+                         state.values, state.inspiration, state.trust, state.plan_quality,
+                         state.revisions, state.network_type, state.degree, t.a, t.b, nets.type,
+                         nets.cluster_size, nets.marketing_districts, min_districts)
+    return outputs_dict(row)
 
 
 def group_outputs(state: GroupState) -> dict[str, np.ndarray]:

@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import mesa
+import numpy as np
 import pandas as pd
 
+from netsim import schedule
 from netsim.agents import Facilitator, Group
-from netsim.measures import GROUP_OUTPUTS, Collector, monthly_outputs
-from netsim.networks import Networks
+from netsim.measures import GROUP_OUTPUTS, OUTPUTS, Collector, outputs_dict
 from netsim.population import (
     GroupFeatures,
     Groups,
@@ -34,9 +35,10 @@ from netsim.population import (
     synthetic_groups,
     validate_groups,
 )
-from netsim.processes import decay, emergence, followup, forum, interaction, recruitment, review
+from netsim.processes import recruitment
 from netsim.scenario import Parameters, Scenario, iter_keywords, load_scenario
 from netsim.state import GroupState, initial_state
+from netsim.stream import seed_stream
 
 __all__ = ["GROUP_OUTPUTS", "NetworkModel"]
 
@@ -64,7 +66,6 @@ class NetworkModel(mesa.Model):
         scenario_name: Name of the scenario.
         state: The array state (``netsim/state.py``).
         month: Months simulated so far.
-        networks: This month's networks (``netsim/networks.py``).
         outputs: This month's model-level outputs.
         datacollector: Mesa ``DataCollector`` (:class:`netsim.measures.Collector`) of the
             monthly model outputs, and of the per-group outputs (its table ``"groups"``)
@@ -92,8 +93,12 @@ class NetworkModel(mesa.Model):
         self.facilitator = Facilitator(self)
         self.month = 0
         self.datacollector = Collector()
+        self._kernels = schedule.Kernels(self.params)
+        self._stream = seed_stream(self.rng)
+        self._row = np.empty(len(OUTPUTS))
         recruitment.recruit(self.state, self.params.recruitment, self.rng, month=0)
-        self._measure()
+        schedule.measure(self.state, self._kernels, 0, self._row)
+        self._collect()
         self.running = self.params.run.months > 0
 
     def _groups_features(self, scenario: Scenario, groups: Any) -> GroupFeatures:
@@ -121,27 +126,24 @@ class NetworkModel(mesa.Model):
         return cls(scenario=scenario, groups=groups, rng=rng, **kwargs)
 
     def step(self) -> None:
-        """Advance one month."""
+        """Advance one month (``netsim/schedule.py``)."""
         self.month += 1
-        m, p, s, rng = self.month, self.params, self.state, self.rng
-        if recruitment.is_wave_month(p.recruitment, m):
-            recruitment.recruit(s, p.recruitment, rng, m)
-        if forum.is_forum_month(p.forum, m):
-            forum.hold_forums(s, p.forum, rng, m)
-        if followup.is_followup_month(p.followup, m):
-            self.facilitator.visited = followup.follow_up(s, p.followup, rng, m)
-        interaction.interact(s, p.interaction, rng, m)
-        if review.is_review_month(p.review, m):
-            review.hold_review(s, p.review, rng)
-        self._measure()
-        decay.decay_ties(s.ties, p.decay, m)
-        if m >= p.run.months:
+        what = schedule.plan(self.params, self.month)
+        if what.wave:
+            recruitment.recruit(self.state, self.params.recruitment, self.rng, self.month)
+        visited = schedule.advance(self.state, self._kernels, self.month, what, self._stream, self._row)
+        if what.followup:
+            self.facilitator.visited = visited
+        self._collect()
+        if self.month >= self.params.run.months:
             self.running = False
 
-    def _measure(self) -> None:
-        self.networks: Networks = emergence.find_networks(self.state, self.params.emergence, self.month)
-        self.outputs = monthly_outputs(self.state, self.networks,
-                                       min_districts=self.params.emergence.marketing_min_districts)
+    @property
+    def outputs(self) -> dict[str, float | int]:
+        """The model-level outputs of the month just simulated (:data:`netsim.measures.OUTPUTS`)."""
+        return outputs_dict(self._row)
+
+    def _collect(self) -> None:
         self.datacollector.collect(self)
         every = self.collect_groups_every
         if self.month >= self.params.run.months or (every and self.month % every == 0):

@@ -42,7 +42,8 @@ from netsim.population import GOALS
 from netsim.scenario import EmergenceParams
 from netsim.state import LOOSE, NETWORK_TYPES, SHARED_IDEOLOGY, STRUCTURED
 
-__all__ = ["Networks", "alignment", "classify", "classify_graph", "components", "strong_ties"]
+__all__ = ["Networks", "alignment", "classify", "classify_graph", "classify_params", "components",
+           "strong_ties"]
 
 _MARKETING_GOAL = GOALS.index("marketing")
 
@@ -242,6 +243,12 @@ def strong_ties(a, b, strength, last_activity, participating, tie_threshold):  #
     return a[keep], b[keep], last_activity[keep]
 
 
+def classify_params(p: EmergenceParams) -> tuple:
+    """The classifier's thresholds in the order its compiled kernel takes them."""
+    return (p.min_size, p.coordinator_leadership, p.coordinator_centrality, p.goal_agreement,
+            p.activity_window, p.activity_share, p.ideology_threshold, _MARKETING_GOAL)
+
+
 def classify(n: int, a: np.ndarray, b: np.ndarray, last_activity: np.ndarray, *,
              district: np.ndarray, leadership: np.ndarray, goals: np.ndarray,
              values: np.ndarray, month: int, p: EmergenceParams) -> Networks:
@@ -262,9 +269,7 @@ def classify(n: int, a: np.ndarray, b: np.ndarray, last_activity: np.ndarray, *,
     out = _classify(n, np.asarray(a, np.int64), np.asarray(b, np.int64),
                     np.asarray(last_activity, np.int64), np.asarray(district, np.int64),
                     np.asarray(leadership, np.float64), np.asarray(goals, np.float64),
-                    np.asarray(values, np.float64), month, p.min_size, p.coordinator_leadership,
-                    p.coordinator_centrality, p.goal_agreement, p.activity_window,
-                    p.activity_share, p.ideology_threshold, _MARKETING_GOAL)
+                    np.asarray(values, np.float64), month, *classify_params(p))
     return Networks(*out[:-1], marketing_districts=int(out[-1]))
 
 

@@ -6,6 +6,7 @@ import numpy as np
 from netsim.population import GOALS
 from netsim.processes.interaction import goal_agreement, interact, joint_activity, triadic_closure
 from netsim.scenario import InteractionParams
+from netsim.stream import seed_stream
 from netsim.ties import EXCHANGE, JOINT_ACTIVITY, MARKETING, NEVER
 
 ALWAYS = {"activity_rate": 1.0, "goal_weight": 0.0}
@@ -123,7 +124,7 @@ def test_interact_equals_joint_activity_then_closure(baseline):
     for fused in (True, False):
         model = NetworkModel(scenario=baseline, rng=3, run_months=10)
         model.run_model()
-        rng = np.random.default_rng(9)
+        rng = seed_stream(np.random.default_rng(9))  # both draw from the same stream
         if fused:
             interact(model.state, p, rng, 11)
         else:

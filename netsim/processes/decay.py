@@ -12,12 +12,12 @@ import numba
 from netsim.scenario import DecayParams
 from netsim.ties import Ties
 
-__all__ = ["decay_ties"]
+__all__ = ["decay_ties", "kernel_params"]
 
 
 @numba.njit(cache=True)
-def _decay(key, a, b, strength, kind, formed, last_used, last_activity, count, rate, floor,
-           month):  # pragma: no cover - compiled
+def _decay(key, a, b, strength, kind, formed, last_used, last_activity, count, month, rate,
+           floor):  # pragma: no cover - compiled
     kept = 0
     for e in range(count):
         if last_used[e] < month:
@@ -30,8 +30,13 @@ def _decay(key, a, b, strength, kind, formed, last_used, last_activity, count, r
     return kept
 
 
+def kernel_params(p: DecayParams) -> tuple:
+    """The decay parameters in the order :func:`_decay` takes them."""
+    return (p.rate, p.floor)
+
+
 def decay_ties(ties: Ties, p: DecayParams, month: int) -> int:
     """Weaken unused ties and drop those below the floor; return how many vanished."""
     before = ties.count
-    ties.count = _decay(*ties.buffers(), ties.count, p.rate, p.floor, month)
+    ties.count = _decay(*ties.buffers(), ties.count, month, *kernel_params(p))
     return before - ties.count

@@ -24,9 +24,11 @@ from netsim.processes.forum import complementarity_of
 from netsim.processes.interaction import agreement_of
 from netsim.scenario import FollowupParams
 from netsim.state import GroupState
+from netsim.stream import as_stream, uniform, uniforms
 from netsim.ties import EXCHANGE, MARKETING, reinforce_pairs
 
-__all__ = ["choose_visits", "follow_up", "is_followup_month", "visits_this_month"]
+__all__ = ["choose_visits", "follow_up", "is_followup_month", "kernel_params", "tie_room",
+           "visits_this_month"]
 
 _MARKETING_GOAL = GOALS.index("marketing")
 
@@ -79,17 +81,25 @@ def choose_visits(state: GroupState, members: np.ndarray, k: int, policy: str,
                         t.a, t.b, t.count)[:k]
 
 
+def kernel_params(p: FollowupParams) -> tuple:
+    """The follow-up parameters in the order :func:`_follow_up` takes them."""
+    return (POLICIES.index(p.policy), p.visits_per_month, p.ease_with_trust, p.trust_gain,
+            p.capacity_gain, p.introduction_prob, p.candidates, p.introduction_gain)
+
+
 @numba.njit(cache=True)
-def _follow_up(participating, draw, policy, visits_per_month, ease_with_trust, capacities, goals,
-               trust, visits, district, trust_gain, capacity_gain, introduction_prob, candidates,
-               introduction_gain, key, a, b, strength, kind, formed, last_used, last_activity, count,
-               month):  # pragma: no cover - compiled
-    """One month of visits; ``draw`` holds 2 + candidates uniforms per participant."""
+def _follow_up(participating, district, capacities, goals, trust, visits, key, a, b, strength, kind,
+               formed, last_used, last_activity, count, month, stream, policy, visits_per_month,
+               ease_with_trust, trust_gain, capacity_gain, introduction_prob, candidates,
+               introduction_gain):  # pragma: no cover - compiled
+    """One month of visits; draws one uniform per participant (the order's ties), then per visit."""
     members = np.flatnonzero(participating)
     p = len(members)
+    if p == 0:
+        return np.empty(0, np.int64), count
     k = min(p, visits_this_month(visits_per_month, ease_with_trust, trust[members].mean()))
-    visited = _visit_order(members, draw[:p], policy, capacities, trust, participating, district,
-                           a, b, count)[:k]
+    visited = _visit_order(members, uniforms(stream, p), policy, capacities, trust, participating,
+                           district, a, b, count)[:k]
     for v in visited:
         visits[v] += 1
         trust[v] += trust_gain * (1.0 - trust[v])
@@ -99,11 +109,11 @@ def _follow_up(participating, draw, policy, visits_per_month, ease_with_trust, c
     new_kind = np.empty(k, np.int8)
     m = 0
     for x in range(k):
-        if draw[p + x] >= introduction_prob:
+        if uniform(stream) >= introduction_prob:
             continue
         v, best, best_fit = visited[x], -1, 0.0
-        for c in range(candidates):  # the best match among sampled groups of other districts
-            other = members[int(draw[2 * p + x * candidates + c] * p)]
+        for _ in range(candidates):  # the best match among sampled groups of other districts
+            other = members[int(uniform(stream) * p)]
             if district[other] == district[v]:
                 continue
             fit = complementarity_of(capacities, v, other) + agreement_of(goals, v, other)
@@ -120,17 +130,20 @@ def _follow_up(participating, draw, policy, visits_per_month, ease_with_trust, c
     return visited, count
 
 
-def follow_up(state: GroupState, p: FollowupParams, rng: np.random.Generator,
+def tie_room(p: FollowupParams, participants: int) -> int:
+    """Most ties a month's visits can form among ``participants`` (an introduction per visit)."""
+    return participants if p.visits_per_month else 0
+
+
+def follow_up(state: GroupState, p: FollowupParams, rng: np.random.Generator | np.ndarray,
               month: int) -> np.ndarray:
-    """Make this month's visits; return the rows visited."""
-    t, n = state.ties, state.n
-    members = int(state.participating.sum())
-    if members == 0:
-        return np.empty(0, np.int64)
-    draw = rng.random(members * (2 + p.candidates))
+    """Make this month's visits; return the rows visited.
+
+    ``rng`` is the model's generator, or a stream state (``netsim/stream.py``) to draw from.
+    """
+    t = state.ties
     visited, t.count = _follow_up(
-        state.participating, draw, POLICIES.index(p.policy), p.visits_per_month, p.ease_with_trust,
-        state.capacities, state.goals, state.trust, state.visits, state.district, p.trust_gain,
-        p.capacity_gain, p.introduction_prob, p.candidates, p.introduction_gain,
-        *t.buffers(min(n, members)), t.count, month)
+        state.participating, state.district, state.capacities, state.goals, state.trust,
+        state.visits, *t.buffers(tie_room(p, int(state.participating.sum()))), t.count, month,
+        as_stream(rng), *kernel_params(p))
     return visited

@@ -25,9 +25,11 @@ from netsim.population import GOALS
 from netsim.processes.review import move_towards_partners
 from netsim.scenario import ForumParams
 from netsim.state import GroupState
+from netsim.stream import as_stream, uniforms
 from netsim.ties import EXCHANGE, MARKETING, reinforce_pairs
 
-__all__ = ["choose_partners", "complementarity", "complementarity_of", "hold_forums", "is_forum_month"]
+__all__ = ["choose_partners", "complementarity", "complementarity_of", "hold_forums", "is_forum_month",
+           "kernel_params", "tie_room"]
 
 _MARKETING_GOAL = GOALS.index("marketing")
 
@@ -63,6 +65,7 @@ def _meet(people, room, pick, noise, district, kind, capacities, meetings, homop
     n, k = pick.shape
     m = min(meetings, k)
     first, second = np.empty(n * m, np.int64), np.empty(n * m, np.int64)
+    other, score = np.empty(k, np.int64), np.empty(k)
     start, out = 0, 0
     while start < n:
         end = start
@@ -71,8 +74,6 @@ def _meet(people, room, pick, noise, district, kind, capacities, meetings, homop
         size = end - start
         for i in range(start, end):
             me = people[i]
-            other = np.empty(k, np.int64)
-            score = np.empty(k)
             for c in range(k):
                 # uniform over the others in the room (a lone attendee draws itself: ignored later)
                 offset = 1 + int(pick[i, c] * (size - 1))
@@ -81,9 +82,14 @@ def _meet(people, room, pick, noise, district, kind, capacities, meetings, homop
                             + homophily_kind * (kind[me] == kind[other[c]])
                             + complementarity_weight * complementarity_of(capacities, me, other[c])
                             + noise[i, c])
-            for c in np.argsort(-score, kind="mergesort")[:m]:
-                first[out], second[out] = me, other[c]
+            for _ in range(m):  # the m best, best first (the first of equals)
+                best = 0
+                for c in range(1, k):
+                    if score[c] > score[best]:
+                        best = c
+                first[out], second[out] = me, other[best]
                 out += 1
+                score[best] = -np.inf
         start = end
     return first[:out], second[:out]
 
@@ -127,25 +133,29 @@ def _gumbel(u: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
 _TOPICS = ("general", "marketing", "ideology")
 
 
+def kernel_params(p: ForumParams) -> tuple:
+    """The forum parameters in the order :func:`_hold_forums` takes them."""
+    return (p.scope == "district", p.attendance_base, p.attendance_inspiration, p.attendance_trust,
+            p.candidates, p.meetings, p.homophily_district, p.homophily_kind, p.complementarity,
+            p.tie_gain, p.inspiration_gain, p.trust_gain, _TOPICS.index(p.topic), p.topic_pull)
+
+
 @numba.njit(cache=True)
-def _hold_forums(participating, draw, by_district, district, kind, capacities, inspiration, trust,
-                 attended, goals, values, attendance_base, attendance_inspiration, attendance_trust,
-                 candidates, meetings, homophily_district, homophily_kind, complementarity_weight,
-                 tie_gain, inspiration_gain, trust_gain, topic, topic_pull, key, a, b, strength,
-                 tie_kind, formed, last_used, last_activity, count, month):  # pragma: no cover
-    """One month's forums; ``draw`` holds ``1 + 2 * candidates`` uniforms per participant."""
+def _hold_forums(participating, district, kind, capacities, inspiration, trust, attended, goals,
+                 values, key, a, b, strength, tie_kind, formed, last_used, last_activity, count,
+                 month, stream, by_district, attendance_base, attendance_inspiration,
+                 attendance_trust, candidates, meetings, homophily_district, homophily_kind,
+                 complementarity_weight, tie_gain, inspiration_gain, trust_gain, topic,
+                 topic_pull):  # pragma: no cover - compiled
+    """One month's forums; draws one uniform per participant, then ``2 * candidates`` per attendee."""
     members = np.flatnonzero(participating)
-    p = len(members)
-    attends = np.empty(p, np.bool_)
-    for x in range(p):
-        v = members[x]
-        chance = attendance_base + attendance_inspiration * inspiration[v] + attendance_trust * trust[v]
-        attends[x] = draw[x] < chance
+    attends = uniforms(stream, len(members)) < (attendance_base + attendance_inspiration
+                                                 * inspiration[members] + attendance_trust * trust[members])
     attendees = members[attends]
     q = len(attendees)
     room = district[attendees] if by_district else np.zeros(q, np.int64)
-    pick = draw[p:p + q * candidates].reshape(q, candidates)
-    noise = _gumbel(draw[p + q * candidates:p + 2 * q * candidates]).reshape(q, candidates)
+    pick = uniforms(stream, q * candidates).reshape(q, candidates)
+    noise = _gumbel(uniforms(stream, q * candidates)).reshape(q, candidates)
     first, second = _meet(attendees, room, pick, noise, district, kind, capacities, meetings,
                           homophily_district, homophily_kind, complementarity_weight)
     new_kind = MARKETING if topic == 1 else EXCHANGE
@@ -164,17 +174,21 @@ def _hold_forums(participating, draw, by_district, district, kind, capacities, i
     return attendees, count
 
 
-def hold_forums(state: GroupState, p: ForumParams, rng: np.random.Generator,
+def tie_room(p: ForumParams, participants: int) -> int:
+    """Most ties a month's forums can form among ``participants``."""
+    return participants * min(p.meetings, p.candidates)
+
+
+def hold_forums(state: GroupState, p: ForumParams, rng: np.random.Generator | np.ndarray,
                 month: int) -> np.ndarray:
-    """Hold this month's forums; return the rows of the groups that attended."""
+    """Hold this month's forums; return the rows of the groups that attended.
+
+    ``rng`` is the model's generator, or a stream state (``netsim/stream.py``) to draw from.
+    """
     t = state.ties
-    members = int(state.participating.sum())
-    draw = rng.random(members * (1 + 2 * p.candidates))
+    buffers = t.buffers(tie_room(p, int(state.participating.sum())))
     attendees, t.count = _hold_forums(
-        state.participating, draw, p.scope == "district", state.district, state.features.kind,
-        state.capacities, state.inspiration, state.trust, state.attended, state.goals, state.values,
-        p.attendance_base, p.attendance_inspiration, p.attendance_trust, p.candidates, p.meetings,
-        p.homophily_district, p.homophily_kind, p.complementarity, p.tie_gain, p.inspiration_gain,
-        p.trust_gain, _TOPICS.index(p.topic), p.topic_pull,
-        *t.buffers(members * min(p.meetings, p.candidates)), t.count, month)
+        state.participating, state.district, state.features.kind, state.capacities,
+        state.inspiration, state.trust, state.attended, state.goals, state.values, *buffers,
+        t.count, month, as_stream(rng), *kernel_params(p))
     return attendees

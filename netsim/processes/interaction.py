@@ -22,9 +22,11 @@ import numpy as np
 from netsim.population import GOALS
 from netsim.scenario import InteractionParams
 from netsim.state import GroupState
+from netsim.stream import as_stream, uniform
 from netsim.ties import EXCHANGE, JOINT_ACTIVITY, MARKETING, reinforce_pairs
 
-__all__ = ["agreement_of", "goal_agreement", "interact", "joint_activity", "triadic_closure"]
+__all__ = ["agreement_of", "goal_agreement", "interact", "joint_activity", "kernel_params", "tie_room",
+           "triadic_closure"]
 
 _MARKETING_GOAL = GOALS.index("marketing")
 
@@ -32,7 +34,10 @@ _MARKETING_GOAL = GOALS.index("marketing")
 @numba.njit(cache=True)
 def agreement_of(goals: np.ndarray, i: int, j: int) -> float:  # pragma: no cover - compiled
     """``1 - TV``: one minus the total-variation distance between two groups' goals."""
-    return 1.0 - 0.5 * np.abs(goals[i] - goals[j]).sum()
+    distance = 0.0
+    for k in range(goals.shape[1]):
+        distance += abs(goals[i, k] - goals[j, k])
+    return 1.0 - 0.5 * distance
 
 
 @numba.njit(cache=True)
@@ -44,9 +49,16 @@ def goal_agreement(goals: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarra
     return out
 
 
+def kernel_params(p: InteractionParams) -> tuple:
+    """The interaction parameters in the order :func:`_interact` takes them."""
+    return (p.activity_rate, p.goal_weight, p.activity_gain, p.closure_rate, p.closure_gain,
+            p.inspiration_decay)
+
+
 @numba.njit(cache=True)
-def _joint_activity(a, b, strength, kind, last_used, last_activity, count, participating, goals,
-                    draw, activity_rate, goal_weight, activity_gain, month):  # pragma: no cover
+def _joint_activity(participating, goals, a, b, strength, kind, last_used, last_activity, count,
+                    month, stream, activity_rate, goal_weight, activity_gain):  # pragma: no cover
+    """Joint activity; draws one uniform per tie between participants."""
     used = np.empty(count, np.int64)
     m = 0
     for e in range(count):
@@ -54,7 +66,7 @@ def _joint_activity(a, b, strength, kind, last_used, last_activity, count, parti
         if not (participating[u] and participating[v]):
             continue
         chance = activity_rate * strength[e] * (1.0 - goal_weight + goal_weight * agreement_of(goals, u, v))
-        if draw[e] < chance:
+        if uniform(stream) < chance:
             used[m] = e
             m += 1
             strength[e] += activity_gain * (1.0 - strength[e])
@@ -66,10 +78,13 @@ def _joint_activity(a, b, strength, kind, last_used, last_activity, count, parti
 
 
 @numba.njit(cache=True)
-def _close_triads(key, a, b, strength, kind, formed, last_used, last_activity, count, n,
-                  participating, inspiration, draw, closure_rate, closure_gain,
-                  month):  # pragma: no cover - compiled
-    """Triadic closure with ``draw`` = 3n uniforms (reach, friend, friend's friend)."""
+def _close_triads(participating, inspiration, key, a, b, strength, kind, formed, last_used,
+                  last_activity, count, month, stream, closure_rate,
+                  closure_gain):  # pragma: no cover - compiled
+    """Triadic closure; draws one uniform per participant with ties, two more if it reaches out."""
+    n = len(participating)
+    if closure_rate == 0:
+        return count
     degree = np.zeros(n, np.int64)
     for e in range(count):
         if participating[a[e]] and participating[b[e]]:
@@ -89,10 +104,10 @@ def _close_triads(key, a, b, strength, kind, formed, last_used, last_activity, c
     first, second = np.empty(n, np.int64), np.empty(n, np.int64)
     m = 0
     for v in range(n):
-        if not participating[v] or degree[v] == 0 or draw[v] >= closure_rate * inspiration[v]:
+        if not participating[v] or degree[v] == 0 or uniform(stream) >= closure_rate * inspiration[v]:
             continue
-        friend = partner[start[v] + int(draw[n + v] * degree[v])]
-        other = partner[start[friend] + int(draw[2 * n + v] * degree[friend])]
+        friend = partner[start[v] + int(uniform(stream) * degree[v])]
+        other = partner[start[friend] + int(uniform(stream) * degree[friend])]
         if other == v:
             continue
         k = min(v, other) * n + max(v, other)
@@ -107,31 +122,53 @@ def _close_triads(key, a, b, strength, kind, formed, last_used, last_activity, c
                            first[:m], second[:m], gain, new_kind, month)
 
 
-def joint_activity(state: GroupState, p: InteractionParams, rng: np.random.Generator,
+@numba.njit(cache=True)
+def _interact(participating, goals, inspiration, key, a, b, strength, kind, formed, last_used,
+              last_activity, count, month, stream, activity_rate, goal_weight, activity_gain,
+              closure_rate, closure_gain, inspiration_decay):  # pragma: no cover - compiled
+    """Joint activity, then closure; inspiration fades. Returns the new count of ties."""
+    _joint_activity(participating, goals, a, b, strength, kind, last_used, last_activity, count,
+                    month, stream, activity_rate, goal_weight, activity_gain)
+    count = _close_triads(participating, inspiration, key, a, b, strength, kind, formed, last_used,
+                          last_activity, count, month, stream, closure_rate, closure_gain)
+    for v in range(len(inspiration)):
+        inspiration[v] *= 1.0 - inspiration_decay
+    return count
+
+
+def tie_room(participants: int) -> int:
+    """Most ties a month's closure can form among ``participants`` (one each)."""
+    return participants
+
+
+def joint_activity(state: GroupState, p: InteractionParams, rng: np.random.Generator | np.ndarray,
                    month: int) -> np.ndarray:
     """Joint activity along participant ties; return the indices of the ties used."""
     t = state.ties
     _, a, b, strength, kind, _, last_used, last_activity = t.buffers()
-    return _joint_activity(a, b, strength, kind, last_used, last_activity, t.count,
-                           state.participating, state.goals, rng.random(t.count),
-                           p.activity_rate, p.goal_weight, p.activity_gain, month)
+    return _joint_activity(state.participating, state.goals, a, b, strength, kind, last_used,
+                           last_activity, t.count, month, as_stream(rng), p.activity_rate,
+                           p.goal_weight, p.activity_gain)
 
 
-def triadic_closure(state: GroupState, p: InteractionParams, rng: np.random.Generator,
+def triadic_closure(state: GroupState, p: InteractionParams, rng: np.random.Generator | np.ndarray,
                     month: int) -> int:
     """Friends of friends meet; return how many new ties formed."""
-    if p.closure_rate == 0:
-        return 0
-    t, n = state.ties, state.n
+    t = state.ties
     before = t.count
-    t.count = _close_triads(*t.buffers(n), t.count, n, state.participating, state.inspiration,
-                            rng.random(3 * n), p.closure_rate, p.closure_gain, month)
+    t.count = _close_triads(state.participating, state.inspiration,
+                            *t.buffers(tie_room(int(state.participating.sum()))), t.count, month,
+                            as_stream(rng), p.closure_rate, p.closure_gain)
     return t.count - before
 
 
-def interact(state: GroupState, p: InteractionParams, rng: np.random.Generator,
+def interact(state: GroupState, p: InteractionParams, rng: np.random.Generator | np.ndarray,
              month: int) -> None:
-    """One month of self-organised interaction: joint activity, then closure; inspiration fades."""
-    joint_activity(state, p, rng, month)
-    triadic_closure(state, p, rng, month)
-    state.inspiration *= 1.0 - p.inspiration_decay
+    """One month of self-organised interaction: joint activity, then closure; inspiration fades.
+
+    ``rng`` is the model's generator, or a stream state (``netsim/stream.py``) to draw from.
+    """
+    t = state.ties
+    t.count = _interact(state.participating, state.goals, state.inspiration,
+                        *t.buffers(tie_room(int(state.participating.sum()))), t.count, month,
+                        as_stream(rng), *kernel_params(p))

@@ -16,8 +16,9 @@ import numpy as np
 from netsim.population import CAPACITIES
 from netsim.scenario import ReviewParams
 from netsim.state import GroupState
+from netsim.stream import as_stream, uniform
 
-__all__ = ["hold_review", "is_review_month", "move_towards_partners"]
+__all__ = ["hold_review", "is_review_month", "kernel_params", "move_towards_partners"]
 
 _KNOWLEDGE = CAPACITIES.index("knowledge")
 
@@ -46,26 +47,32 @@ def move_towards_partners(x: np.ndarray, a: np.ndarray, b: np.ndarray, w: np.nda
     total, mass = np.zeros((n, d)), np.zeros(n)
     for e in range(len(a)):
         u, v = a[e], b[e]
-        total[u] += w[e] * x[v]
-        total[v] += w[e] * x[u]
+        for j in range(d):
+            total[u, j] += w[e] * x[v, j]
+            total[v, j] += w[e] * x[u, j]
         mass[u] += w[e]
         mass[v] += w[e]
     for v in range(n):
         if mass[v] > 0:
-            x[v] += weight * (total[v] / mass[v] - x[v])
+            for j in range(d):
+                x[v, j] += weight * (total[v, j] / mass[v] - x[v, j])
+
+
+def kernel_params(p: ReviewParams) -> tuple:
+    """The review parameters in the order :func:`_hold_review` takes them."""
+    return (p.revise_prob, p.plan_gain, p.goal_convergence, p.value_convergence)
 
 
 @numba.njit(cache=True)
-def _hold_review(participating, draw, inspiration, capacities, plan_quality, revisions, goals, values,
-                 a, b, strength, count, revise_prob, plan_gain, goal_convergence,
+def _hold_review(participating, inspiration, capacities, plan_quality, revisions, goals, values,
+                 a, b, strength, count, stream, revise_prob, plan_gain, goal_convergence,
                  value_convergence):  # pragma: no cover - compiled
-    """One review; ``draw`` holds one uniform per participant."""
+    """One review; draws one uniform per participant."""
     members = np.flatnonzero(participating)
     revised = np.empty(len(members), np.int64)
     m = 0
-    for x in range(len(members)):
-        v = members[x]
-        if draw[x] < revise_prob * (0.5 + 0.5 * inspiration[v]):
+    for v in members:
+        if uniform(stream) < revise_prob * (0.5 + 0.5 * inspiration[v]):
             gain = plan_gain * (0.5 + 0.5 * capacities[v, _KNOWLEDGE])
             plan_quality[v] += gain * (1.0 - plan_quality[v])
             revisions[v] += 1
@@ -80,11 +87,12 @@ def _hold_review(participating, draw, inspiration, capacities, plan_quality, rev
     return revised[:m]
 
 
-def hold_review(state: GroupState, p: ReviewParams, rng: np.random.Generator) -> np.ndarray:
-    """Hold a review; return the rows that revised their plans."""
+def hold_review(state: GroupState, p: ReviewParams, rng: np.random.Generator | np.ndarray) -> np.ndarray:
+    """Hold a review; return the rows that revised their plans.
+
+    ``rng`` is the model's generator, or a stream state (``netsim/stream.py``) to draw from.
+    """
     t = state.ties
-    draw = rng.random(int(state.participating.sum()))
-    return _hold_review(state.participating, draw, state.inspiration, state.capacities,
-                        state.plan_quality, state.revisions, state.goals, state.values, t.a, t.b,
-                        t.strength, t.count, p.revise_prob, p.plan_gain, p.goal_convergence,
-                        p.value_convergence)
+    return _hold_review(state.participating, state.inspiration, state.capacities, state.plan_quality,
+                        state.revisions, state.goals, state.values, t.a, t.b, t.strength, t.count,
+                        as_stream(rng), *kernel_params(p))
