@@ -284,29 +284,54 @@ def group_outputs(state: GroupState) -> dict[str, np.ndarray]:
     return {name: columns[name] for name in GROUP_OUTPUTS}
 
 
-def _report(model: Any, name: str) -> Any:
+def _report(model: Any, name: str) -> Any:  # what each reporter would read; the table is filled whole
     return model.outputs[name]
 
 
 class Collector(mesa.DataCollector):
-    """Mesa's ``DataCollector`` for this model, filled from the array state in one step.
+    """Mesa's ``DataCollector`` for this model, filled from the array state.
 
-    Model reporters: one per :data:`OUTPUTS`, reading ``model.outputs`` (computed once a
-    month by :func:`monthly_outputs`). Per-group outputs go to the Mesa table ``"groups"``
-    (columns ``month`` and :data:`GROUP_OUTPUTS`), a whole column at a time. The values
-    are plain numbers made fresh each month, so nothing needs the deep copy that Mesa's
-    general ``collect`` makes of every value.
+    The monthly outputs are written by the compiled month straight into a table of one
+    row a month (:meth:`next_row`); ``model_vars`` (one list per :data:`OUTPUTS`, as Mesa
+    keeps them) is read from that table when asked for. Per-group outputs go to the Mesa
+    table ``"groups"`` (columns ``month`` and :data:`GROUP_OUTPUTS`), a whole column at a
+    time.
+
+    Args:
+        months: Months the table has room for at first (it grows if a run goes on).
     """
 
-    def __init__(self) -> None:
-        super().__init__(model_reporters={name: partial(_report, name=name) for name in OUTPUTS},
-                         tables={"groups": ["month", *GROUP_OUTPUTS]})
+    def __init__(self, months: int = 36) -> None:
+        self._rows = np.empty((months + 1, len(OUTPUTS)))
+        self._collected = 0
+        super().__init__(tables={"groups": ["month", *GROUP_OUTPUTS]})
+        self.model_reporters = {name: partial(_report, name=name) for name in OUTPUTS}
+
+    @property
+    def model_vars(self) -> dict[str, list[float | int]]:
+        """Each output's values, one a month collected (counts as integers)."""
+        rows = self._rows[: self._collected]
+        return {name: (rows[:, j].astype(np.int64) if name in INTEGER_OUTPUTS else rows[:, j]).tolist()
+                for j, name in enumerate(OUTPUTS)}
+
+    @model_vars.setter
+    def model_vars(self, value: dict) -> None:  # Mesa's __init__ sets it; the table is the store
+        pass
+
+    def next_row(self) -> np.ndarray:
+        """The row the next month's outputs are to be written into."""
+        if self._collected == len(self._rows):
+            self._rows = np.concatenate([self._rows, np.empty_like(self._rows)])
+        return self._rows[self._collected]
+
+    def last_row(self) -> np.ndarray:
+        """The outputs of the last month collected."""
+        return self._rows[self._collected - 1]
 
     def collect(self, model: Any) -> None:
-        """Record this month's model outputs."""
+        """Record the month whose outputs were written into :meth:`next_row`."""
         self._collection_steps.append(model.time)
-        for name, value in model.outputs.items():
-            self.model_vars[name].append(value)
+        self._collected += 1
 
     def collect_groups(self, model: Any) -> None:
         """Record every group's outputs this month in the ``"groups"`` table."""

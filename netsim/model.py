@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import mesa
-import numpy as np
 import pandas as pd
 
 from netsim import schedule
 from netsim.agents import Facilitator, Group
-from netsim.measures import GROUP_OUTPUTS, OUTPUTS, Collector, outputs_dict
+from netsim.measures import GROUP_OUTPUTS, Collector, outputs_dict
 from netsim.population import (
     GroupFeatures,
     Groups,
@@ -92,12 +91,11 @@ class NetworkModel(mesa.Model):
         self.groups = [Group(self, row) for row in range(self.state.n)]
         self.facilitator = Facilitator(self)
         self.month = 0
-        self.datacollector = Collector()
-        self._kernels = schedule.Kernels(self.params)
+        self.datacollector = Collector(self.params.run.months)
+        self._kernels = schedule.kernels(self.params)
         self._stream = seed_stream(self.rng)
-        self._row = np.empty(len(OUTPUTS))
         recruitment.recruit(self.state, self.params.recruitment, self.rng, month=0)
-        schedule.measure(self.state, self._kernels, 0, self._row)
+        schedule.measure(self.state, self._kernels, 0, self.datacollector.next_row())
         self._collect()
         self.running = self.params.run.months > 0
 
@@ -128,10 +126,11 @@ class NetworkModel(mesa.Model):
     def step(self) -> None:
         """Advance one month (``netsim/schedule.py``)."""
         self.month += 1
-        what = schedule.plan(self.params, self.month)
+        what = self._kernels.month(self.month)
         if what.wave:
             recruitment.recruit(self.state, self.params.recruitment, self.rng, self.month)
-        visited = schedule.advance(self.state, self._kernels, self.month, what, self._stream, self._row)
+        visited = schedule.advance(self.state, self._kernels, self.month, what, self._stream,
+                                   self.datacollector.next_row())
         if what.followup:
             self.facilitator.visited = visited
         self._collect()
@@ -141,7 +140,7 @@ class NetworkModel(mesa.Model):
     @property
     def outputs(self) -> dict[str, float | int]:
         """The model-level outputs of the month just simulated (:data:`netsim.measures.OUTPUTS`)."""
-        return outputs_dict(self._row)
+        return outputs_dict(self.datacollector.last_row())
 
     def _collect(self) -> None:
         self.datacollector.collect(self)

@@ -285,6 +285,8 @@ class GroupFeatures:
     parent: np.ndarray  # int row of the parent cooperative, -1 for none
     prior_network: np.ndarray  # int code, -1 for none
     group_id: np.ndarray  # object array of ids
+    prior_a: np.ndarray  # first ends of the ties that predate the project (see prior_ties)
+    prior_b: np.ndarray  # their second ends
 
 
 def features(table: pd.DataFrame) -> GroupFeatures:
@@ -301,6 +303,8 @@ def features(table: pd.DataFrame) -> GroupFeatures:
             if name:
                 support[i, SUPPORT_SOURCES.index(name)] = True
     prior_names = {p: i for i, p in enumerate(sorted(set(table["prior_network"]) - {""}))}
+    prior = np.array([prior_names.get(p, -1) for p in table["prior_network"]], dtype=np.int64)
+    prior_a, prior_b = prior_ties(parent, prior)
     result = GroupFeatures(
         district=table["district"].map(codes).to_numpy(np.int64),
         district_names=district_names,
@@ -310,14 +314,34 @@ def features(table: pd.DataFrame) -> GroupFeatures:
         support=support,
         capacities=table[list(CAPACITIES)].to_numpy(np.float64),
         parent=parent,
-        prior_network=np.array([prior_names.get(p, -1) for p in table["prior_network"]],
-                               dtype=np.int64),
+        prior_network=prior,
         group_id=ids,
+        prior_a=prior_a,
+        prior_b=prior_b,
     )
     for value in vars(result).values():
         if isinstance(value, np.ndarray):
             value.flags.writeable = False  # shared between models built from one file
     return result
+
+
+def prior_ties(parent: np.ndarray, prior_network: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs of rows tied before the project.
+
+    Each member group is tied to its cooperative (``parent``), and every two groups of a
+    network that predates the project (``prior_network``, -1 for none) are tied.
+    """
+    member = np.flatnonzero(parent >= 0)
+    a, b = [member], [parent[member]]
+    rows = np.flatnonzero(prior_network >= 0)
+    if len(rows):
+        order = rows[np.argsort(prior_network[rows], kind="stable")]
+        codes = prior_network[order]
+        i, j = np.triu_indices(len(order), 1)
+        same = codes[i] == codes[j]
+        a.append(order[i[same]])
+        b.append(order[j[same]])
+    return np.concatenate(a).astype(np.int64), np.concatenate(b).astype(np.int64)
 
 
 def invited(table: pd.DataFrame, districts: tuple[str, ...], source: str) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from Python into compiled code costs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numba
 import numpy as np
@@ -32,7 +33,7 @@ from netsim.processes.review import _hold_review
 from netsim.scenario import Parameters
 from netsim.state import GroupState
 
-__all__ = ["Kernels", "Month", "advance", "measure", "plan"]
+__all__ = ["Kernels", "Month", "advance", "kernels", "measure", "plan"]
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,10 @@ def _advance(month, hold_forum, follow, hold_review, stream, participating, dist
 
 
 class Kernels:
-    """A scenario's parameters as the compiled kernels take them (built once per model)."""
+    """A scenario's parameters as the compiled kernels take them, and its calendar.
+
+    Built once per set of parameters (:func:`kernels`), so the runs of a batch share it.
+    """
 
     def __init__(self, p: Parameters) -> None:
         self.params = p
@@ -111,12 +115,20 @@ class Kernels:
         self.emergence = emergence.kernel_params(p.emergence)
         self.min_districts = p.emergence.marketing_min_districts
         self.decay = decay.kernel_params(p.decay)
+        # most ties a month can form, per group (each process's room is linear in the groups)
+        self.room = (forum.tie_room(p.forum, 1) + followup.tie_room(p.followup, 1)
+                     + interaction.tie_room(1))
+        self._calendar = [plan(p, month) for month in range(p.run.months + 1)]
 
-    def tie_room(self, participants: int) -> int:
-        """Most ties one month can form among ``participants``."""
-        p = self.params
-        return (forum.tie_room(p.forum, participants) + followup.tie_room(p.followup, participants)
-                + interaction.tie_room(participants))
+    def month(self, month: int) -> Month:
+        """What happens in ``month``."""
+        return self._calendar[month] if month < len(self._calendar) else plan(self.params, month)
+
+
+@lru_cache(maxsize=32)
+def kernels(p: Parameters) -> Kernels:
+    """The :class:`Kernels` of a set of parameters (cached: batches run one set many times)."""
+    return Kernels(p)
 
 
 def _state_arrays(s: GroupState) -> tuple[np.ndarray, ...]:
@@ -141,7 +153,7 @@ def advance(state: GroupState, kernels: Kernels, month: int, what: Month, stream
         The rows of the groups visited this month.
     """
     t = state.ties
-    buffers = t.buffers(kernels.tie_room(int(state.participating.sum())))
+    buffers = t.buffers(kernels.room * state.n)
     t.count, visited = _advance(month, what.forum, what.followup, what.review, stream,
                                 *_state_arrays(state), *buffers, t.count, kernels.forum,
                                 kernels.followup, kernels.interaction, kernels.review,

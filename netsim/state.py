@@ -24,6 +24,7 @@ NONE, LOOSE, STRUCTURED, SHARED_IDEOLOGY = range(4)
 
 #: How much of a group's starting goals come from its kind (the rest is its own).
 KIND_GOAL_SHARE = 0.6
+_KIND_PROFILE = np.array([KIND_GOALS[k] for k in KINDS], dtype=float)
 
 
 @dataclass
@@ -79,30 +80,18 @@ def initial_state(features: GroupFeatures, *, rng: np.random.Generator,
 
     Goals start from the kind's emphasis (:data:`KIND_GOALS`, weight 0.6) mixed with the
     group's own draw (flat Dirichlet, weight 0.4); values are drawn from Beta(2, 2) in each
-    dimension; inspiration and trust start at 0 and plan quality at 0.3 to 0.5. Prior
-    ties join each member group to its cooperative and link every pair in a network
-    that predates the project.
+    dimension (as the median of three uniforms); inspiration and trust start at 0 and plan
+    quality at 0.3 to 0.5. Prior ties join each member group to its cooperative and link
+    every pair in a network that predates the project
+    (:func:`netsim.population.prior_ties`).
     """
     n = len(features.district)
-    profile = np.array([KIND_GOALS[k] for k in KINDS])[features.kind]
-    goals = KIND_GOAL_SHARE * profile + (1 - KIND_GOAL_SHARE) * rng.dirichlet(np.ones(len(GOALS)), n)
-    goals /= goals.sum(axis=1, keepdims=True)
-    values = rng.beta(2.0, 2.0, (n, len(VALUES)))
+    own = rng.standard_exponential((n, len(GOALS)))  # normalised: a flat Dirichlet draw
+    goals = KIND_GOAL_SHARE * _KIND_PROFILE[features.kind] + (1 - KIND_GOAL_SHARE) * (
+        own / own.sum(axis=1, keepdims=True))
+    values = np.sort(rng.random((n, len(VALUES), 3)), axis=2)[:, :, 1]  # median of 3: Beta(2, 2)
     ties = Ties(n)
-    member = np.flatnonzero(features.parent >= 0)
-    a = [member]
-    b = [features.parent[member]]
-    prior = features.prior_network
-    if (prior >= 0).any():
-        rows = np.flatnonzero(prior >= 0)
-        order = rows[np.argsort(prior[rows], kind="stable")]
-        codes = prior[order]
-        i, j = np.triu_indices(len(order), 1)
-        same = codes[i] == codes[j]
-        a.append(order[i[same]])
-        b.append(order[j[same]])
-    a_all, b_all = np.concatenate(a), np.concatenate(b)
-    ties.reinforce(a_all, b_all, prior_tie_strength, kind=PRIOR, month=0)
+    ties.reinforce(features.prior_a, features.prior_b, prior_tie_strength, kind=PRIOR, month=0)
     return GroupState(
         features=features,
         capacities=features.capacities.copy(),
