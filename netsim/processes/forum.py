@@ -74,13 +74,16 @@ def _meet(people, room, pick, noise, district, kind, capacities, meetings, homop
         size = end - start
         for i in range(start, end):
             me = people[i]
+            weakest = np.argmin(capacities[me])  # complementarity_of, my weakest found once
+            mine = capacities[me, weakest]
             for c in range(k):
                 # uniform over the others in the room (a lone attendee draws itself: ignored later)
-                offset = 1 + int(pick[i, c] * (size - 1))
-                other[c] = people[start + (i - start + offset) % size]
-                score[c] = (homophily_district * (district[me] == district[other[c]])
-                            + homophily_kind * (kind[me] == kind[other[c]])
-                            + complementarity_weight * complementarity_of(capacities, me, other[c])
+                at = i - start + 1 + int(pick[i, c] * (size - 1))  # one of the others, cyclically
+                j = people[start + (at - size if at >= size else at)]
+                other[c] = j
+                score[c] = (homophily_district * (district[me] == district[j])
+                            + homophily_kind * (kind[me] == kind[j])
+                            + complementarity_weight * max(capacities[j, weakest] - mine, 0.0)
                             + noise[i, c])
             for _ in range(m):  # the m best, best first (the first of equals)
                 best = 0
