@@ -12,7 +12,7 @@ REPLICATES ?= 50
 MAIN_SCENARIOS := $(addprefix scenarios/,$(addsuffix .toml,baseline no_intervention forums_only \
 	followup_only intensive_followup province_forum marketing_forum ideology_forums))
 
-.PHONY: install test lint main clean
+.PHONY: install warm test lint main clean
 
 install: $(STAMP)
 
@@ -21,19 +21,23 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
-	$(BIN)/netsim run scenarios/baseline.toml --months 1 --json > /dev/null  # compile the model once
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-lint: $(STAMP)
-	$(BIN)/ruff check netsim tests benchmarks
+# Compile the model's kernels once (numba caches them per version of the source, so this
+# takes a minute after a change and a second otherwise).
+warm: $(STAMP)
+	$(BIN)/netsim run scenarios/baseline.toml --months 1 --json > /dev/null
 
-test: $(STAMP) lint
+lint: $(STAMP)
+	$(BIN)/ruff check netsim tests benchmarks calibration
+
+test: $(STAMP) lint warm
 	$(BIN)/python -m pytest
 
 # The main job: the baseline and its alternatives, REPLICATES runs each, then the report.
 # Run again, it resumes (or finds the batch complete) and redraws the report.
-main: $(STAMP)
+main: $(STAMP) warm
 	$(BIN)/netsim batch $(MAIN_SCENARIOS) --replicates $(REPLICATES) --seed 1 --out $(RESULTS)
 	$(BIN)/netsim report $(RESULTS)
 	@echo "Open $(RESULTS)/report/report.html (or report.md) for the comparison."

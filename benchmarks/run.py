@@ -33,11 +33,14 @@ import time
 from pathlib import Path
 
 import mesa
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from netsim import NetworkModel, load_scenario  # noqa: E402
+from netsim import NetworkModel, load_scenario, schedule  # noqa: E402
+from netsim.measures import OUTPUTS  # noqa: E402
+from netsim.stream import seed_stream  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.toml"
 NATIONAL = ROOT / "scenarios" / "national_scale.toml"
@@ -84,15 +87,27 @@ def bench_baseline(repeats: int) -> dict[str, float]:
     for i in range(repeats):  # interleaved, so both see the same machine
         model_times.append(_median_time(lambda j, i=i: NetworkModel.from_scenario(scenario, rng=i), 1))
         floor_times.append(_median_time(lambda j, i=i: EmptyModel(n_agents, months, rng=i), 1))
-    build = []
+    build, bare = [], []
     for i in range(repeats):
         t0 = time.perf_counter()
-        NetworkModel.from_scenario(scenario, rng=i)
+        built = NetworkModel.from_scenario(scenario, rng=i)
         build.append(time.perf_counter() - t0)
+        bare.append(_months_alone(built, months))
     model, floor = statistics.median(model_times), statistics.median(floor_times)
     return {"agents": n_agents, "months": months, "baseline_run_ms": model * 1e3,
             "empty_mesa_floor_ms": floor * 1e3, "ratio_to_floor": model / floor,
-            "construction_ms": statistics.median(build) * 1e3}
+            "construction_ms": statistics.median(build) * 1e3,
+            "months_alone_ms": statistics.median(bare) * 1e3,
+            "mesa_stepping_ms": _median_time(lambda i: EmptyModel(0, months, rng=i), repeats) * 1e3}
+
+
+def _months_alone(model: NetworkModel, months: int) -> float:
+    """The compiled months of a built model in a bare loop: no Mesa step, no data collection."""
+    kernels, stream, out = schedule.kernels(model.params), seed_stream(model.rng), np.empty(len(OUTPUTS))
+    t0 = time.perf_counter()
+    for month in range(1, months + 1):
+        schedule.advance(model.state, kernels, month, kernels.month(month), stream, out)
+    return time.perf_counter() - t0
 
 
 def bench_scale(groups: int) -> dict[str, float]:
@@ -145,6 +160,8 @@ def main() -> None:
     print(f"empty Mesa floor    {base['empty_mesa_floor_ms']:8.1f} ms   ratio {base['ratio_to_floor']:.2f} "
           "(target <= 1.0)")
     print(f"construction        {base['construction_ms']:8.1f} ms")
+    print(f"  what bounds it: Mesa's stepping alone {base['mesa_stepping_ms']:.2f} ms; the months' "
+          f"compiled processes and measures alone {base['months_alone_ms']:.2f} ms")
     batch = bench_batch(10_000 if args.full else 1_000)
     results["batch"] = batch
     print(f"parallel headroom   {batch['headroom']:8.2f} x  (two plain Python processes side by side)")
