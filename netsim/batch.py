@@ -396,7 +396,7 @@ class RunContext:
         return cls({s.name: s for s in plan.scenarios}, groups, plan.inputs)
 
 
-Columns = dict[str, list[Any]]
+Columns = dict[str, np.ndarray]
 
 
 def simulate(scenario: Scenario, *, seed: int, groups: Groups | None) -> tuple[Columns, Columns]:
@@ -468,7 +468,7 @@ def _stack(parts: list[Columns], runs: list[RunSpec], inputs: Sequence[str]) -> 
     rows = np.repeat(np.arange(len(runs)), [len(p[names[0]]) for p in parts])
     columns = {k: pa.array(v).take(pa.array(rows)) for k, v in _identity(runs, inputs).items()}
     for k in names:
-        columns[k] = pa.array([x for p in parts for x in p[k]])
+        columns[k] = pa.array(np.concatenate([p[k] for p in parts]))
     return _parquet(pa.table(columns))
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import mesa
 import numba
 import numpy as np
+import pandas as pd
 
 from netsim.networks import Networks
 from netsim.population import CAPACITIES, GOALS, KINDS
@@ -281,10 +282,10 @@ class Collector(mesa.DataCollector):
     """Mesa's ``DataCollector`` for this model, filled from the array state.
 
     The monthly outputs are written by the compiled month straight into a table of one
-    row a month (:meth:`next_row`); ``model_vars`` (one list per :data:`OUTPUTS`, as Mesa
-    keeps them) is read from that table when asked for. Per-group outputs go to the Mesa
-    table ``"groups"`` (columns ``month`` and :data:`GROUP_OUTPUTS`), a whole column at a
-    time.
+    row a month (:meth:`next_row`); the per-group outputs are kept as arrays, one set a
+    month collected. Mesa's views of them are read from those arrays when asked for:
+    ``model_vars`` (one list per :data:`OUTPUTS`) and the table ``"groups"`` (columns
+    ``month`` and :data:`GROUP_OUTPUTS`) of ``tables`` and ``get_table_dataframe``.
 
     Args:
         months: Months the table has room for at first (it grows if a run goes on).
@@ -293,19 +294,51 @@ class Collector(mesa.DataCollector):
     def __init__(self, months: int = 36) -> None:
         self._rows = np.empty((months + 1, len(OUTPUTS)))
         self._collected = 0
-        super().__init__(tables={"groups": ["month", *GROUP_OUTPUTS]})
+        self._group_parts: list[dict[str, np.ndarray]] = []
+        super().__init__()
         self.model_reporters = {name: partial(_report, name=name) for name in OUTPUTS}
 
     @property
     def model_vars(self) -> dict[str, list[float | int]]:
         """Each output's values, one a month collected (counts as integers)."""
-        rows = self._rows[: self._collected]
-        return {name: (rows[:, j].astype(np.int64) if name in INTEGER_OUTPUTS else rows[:, j]).tolist()
-                for j, name in enumerate(OUTPUTS)}
+        return {name: values.tolist() for name, values in self.monthly_columns().items()
+                if name != "month"}
 
     @model_vars.setter
     def model_vars(self, value: dict) -> None:  # Mesa's __init__ sets it; the table is the store
         pass
+
+    @property
+    def tables(self) -> dict[str, dict[str, list[Any]]]:
+        """Mesa's tables: ``"groups"``, one list per column."""
+        return {"groups": {name: values.tolist() for name, values in self.group_columns().items()}}
+
+    @tables.setter
+    def tables(self, value: dict) -> None:  # Mesa's __init__ sets it; the arrays are the store
+        pass
+
+    def get_table_dataframe(self, table_name: str) -> pd.DataFrame:
+        """The table ``"groups"`` as a DataFrame."""
+        if table_name != "groups":
+            raise KeyError(f"no table {table_name!r}: this model keeps one table, 'groups'")
+        return pd.DataFrame(self.group_columns())
+
+    def monthly_columns(self) -> dict[str, np.ndarray]:
+        """``month`` and each output, one value a month collected (counts as integers)."""
+        rows = self._rows[: self._collected]
+        columns = {"month": np.arange(self._collected)}
+        for j, name in enumerate(OUTPUTS):
+            columns[name] = rows[:, j].astype(np.int64) if name in INTEGER_OUTPUTS else rows[:, j].copy()
+        return columns
+
+    def group_columns(self) -> dict[str, np.ndarray]:
+        """``month`` and each per-group output, one value a group and month collected."""
+        if not self._group_parts:
+            return {name: np.empty(0) for name in ("month", *GROUP_OUTPUTS)}
+        if len(self._group_parts) == 1:
+            return dict(self._group_parts[0])
+        return {name: np.concatenate([part[name] for part in self._group_parts])
+                for name in self._group_parts[0]}
 
     def next_row(self) -> np.ndarray:
         """The row the next month's outputs are to be written into."""
@@ -323,9 +356,7 @@ class Collector(mesa.DataCollector):
         self._collected += 1
 
     def collect_groups(self, model: Any) -> None:
-        """Record every group's outputs this month in the ``"groups"`` table."""
-        table = self.tables["groups"]
+        """Record every group's outputs this month (copies: the state moves on)."""
         columns = group_outputs(model.state)
-        table["month"].extend([model.month] * model.state.n)
-        for name, values in columns.items():
-            table[name].extend(values.tolist())
+        self._group_parts.append({"month": np.full(model.state.n, model.month, np.int64),
+                                  **{name: np.array(values) for name, values in columns.items()}})

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import mesa
+import numpy as np
 import pandas as pd
 
 from netsim import schedule
@@ -148,18 +149,17 @@ class NetworkModel(mesa.Model):
         if self.month >= self.params.run.months or (every and self.month % every == 0):
             self.datacollector.collect_groups(self)
 
-    def monthly_columns(self) -> dict[str, list[Any]]:
+    def monthly_columns(self) -> dict[str, np.ndarray]:
         """The monthly model outputs as columns (``month`` first): what :meth:`monthly_table` holds."""
-        months = len(self.datacollector.model_vars["participants"])
-        return {"month": list(range(months)), **self.datacollector.model_vars}
+        return self.datacollector.monthly_columns()
 
     def monthly_table(self) -> pd.DataFrame:
         """The monthly model outputs, one row a month (month 0 is the starting state)."""
         return pd.DataFrame(self.monthly_columns())
 
-    def group_columns(self) -> dict[str, list[Any]]:
+    def group_columns(self) -> dict[str, np.ndarray]:
         """The per-group outputs of every month collected, as columns (``month`` first)."""
-        return self.datacollector.tables["groups"]
+        return self.datacollector.group_columns()
 
     def group_table(self, *, every_month: bool = False) -> pd.DataFrame:
         """The per-group outputs of the last month collected (or of every month collected)."""

@@ -178,3 +178,25 @@ def test_mesa_batch_run_builds_the_model_from_keywords():
     for seed in (1, 2):  # no forums and no visits: no inspiration; forums every 2 months: some
         assert by.loc[(0, seed), "mean_inspiration"] == 0
         assert by.loc[(2, seed), "mean_inspiration"] > 0
+
+
+def test_groups_collected_each_month_keep_that_months_values(baseline):
+    model = NetworkModel(scenario=baseline, rng=0, run_months=4, collect_groups_every=1)
+    seen = {}
+    while model.running:
+        model.step()
+        seen[model.month] = model.state.trust.copy()
+    table = model.group_table(every_month=True)
+    for month, trust in seen.items():
+        assert np.array_equal(table.loc[table["month"] == month, "trust"].to_numpy(), trust)
+    assert not np.array_equal(seen[1], seen[4])
+
+
+def test_mesa_views_of_the_collector_agree_with_the_tables(baseline):
+    model = run(baseline, 2, months=5)
+    dc = model.datacollector
+    monthly = model.monthly_table()
+    assert dc.get_model_vars_dataframe().equals(monthly.drop(columns="month"))
+    assert monthly["participants"].dtype == np.int64 and monthly["density"].dtype == np.float64
+    assert dc.tables["groups"]["trust"] == model.group_table()["trust"].tolist()
+    assert dc.get_table_dataframe("groups").equals(model.group_table())
