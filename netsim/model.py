@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+import os
+import stat
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -82,7 +84,8 @@ class NetworkModel(mesa.Model):
                                 root=Path(__file__).resolve().parent.parent)
         elif not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario)
-        scenario = scenario.with_overrides(dict(iter_keywords(parameters)), source="parameters")
+        if parameters:
+            scenario = scenario.with_overrides(dict(iter_keywords(parameters)), source="parameters")
         self.params: Parameters = scenario.params
         self.scenario_name = scenario.name
         self.collect_groups_every = collect_groups_every
@@ -112,9 +115,12 @@ class NetworkModel(mesa.Model):
             table = synthetic_groups(pop.synthetic_groups, pop.synthetic_districts, rng=self.rng)
             return features(invited(table, districts, "synthetic groups"))
         path = Path(groups) if groups is not None else scenario.resolve(pop.groups_file)
-        if not path.is_file():
+        try:
+            st = os.stat(path)
+        except OSError:
+            st = None
+        if st is None or not stat.S_ISREG(st.st_mode):
             read_groups(path)  # raises the clear message
-        st = path.stat()
         return _groups_file(str(path), st.st_mtime_ns, st.st_size).features(districts)
 
     @classmethod

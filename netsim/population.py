@@ -287,6 +287,8 @@ class GroupFeatures:
     group_id: np.ndarray  # object array of ids
     prior_a: np.ndarray  # first ends of the ties that predate the project (see prior_ties)
     prior_b: np.ndarray  # their second ends
+    agencies: np.ndarray  # agencies backing the group (support sources other than none)
+    mean_capacity: np.ndarray  # mean of the five capacities
 
 
 def features(table: pd.DataFrame) -> GroupFeatures:
@@ -318,6 +320,8 @@ def features(table: pd.DataFrame) -> GroupFeatures:
         group_id=ids,
         prior_a=prior_a,
         prior_b=prior_b,
+        agencies=support.sum(axis=1) - support[:, SUPPORT_SOURCES.index("none")],
+        mean_capacity=table[list(CAPACITIES)].to_numpy(np.float64).mean(axis=1),
     )
     for value in vars(result).values():
         if isinstance(value, np.ndarray):

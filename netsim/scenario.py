@@ -23,6 +23,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import math
+import os
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -452,12 +453,13 @@ class Scenario:
 
     def resolve(self, relative: str) -> Path:
         """Resolve a data path from the scenario: its own folder first, then the root."""
-        p = Path(relative)
-        if p.is_absolute():
-            return p
-        if self.path is not None and (self.path.parent / p).exists():
-            return self.path.parent / p
-        return self.root / p
+        if os.path.isabs(relative):
+            return Path(relative)
+        if self.path is not None:
+            beside = os.path.join(os.path.dirname(self.path), relative)
+            if os.path.exists(beside):
+                return Path(beside)
+        return self.root / relative
 
 
 def read_user_text(path: Path, *, expected: str, if_empty: str) -> str:

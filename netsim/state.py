@@ -89,7 +89,8 @@ def initial_state(features: GroupFeatures, *, rng: np.random.Generator,
     own = rng.standard_exponential((n, len(GOALS)))  # normalised: a flat Dirichlet draw
     goals = KIND_GOAL_SHARE * _KIND_PROFILE[features.kind] + (1 - KIND_GOAL_SHARE) * (
         own / own.sum(axis=1, keepdims=True))
-    values = np.sort(rng.random((n, len(VALUES), 3)), axis=2)[:, :, 1]  # median of 3: Beta(2, 2)
+    u, v, w = rng.random((3, n, len(VALUES)))
+    values = np.maximum(np.minimum(u, v), np.minimum(np.maximum(u, v), w))  # median of 3: Beta(2, 2)
     ties = Ties(n)
     ties.reinforce(features.prior_a, features.prior_b, prior_tie_strength, kind=PRIOR, month=0)
     return GroupState(

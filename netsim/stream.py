@@ -60,8 +60,10 @@ def uniforms(s: np.ndarray, k: int) -> np.ndarray:  # pragma: no cover - compile
 
 
 def seed_stream(rng: np.random.Generator) -> np.ndarray:
-    """A fresh stream state, seeded from ``rng`` (four draws; never all zero)."""
-    return rng.integers(1, np.iinfo(np.uint64).max, size=4, dtype=np.uint64, endpoint=True)
+    """A fresh stream state: four raw 64-bit draws of ``rng``'s bit generator (never all zero)."""
+    state = rng.bit_generator.random_raw(4)
+    state[0] |= np.uint64(1)
+    return state
 
 
 def as_stream(rng: np.random.Generator | np.ndarray) -> np.ndarray:

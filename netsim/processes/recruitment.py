@@ -11,21 +11,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from netsim.population import SUPPORT_SOURCES, GroupFeatures
+from netsim.population import GroupFeatures
 from netsim.scenario import RecruitmentParams
 from netsim.state import GroupState
 
 __all__ = ["is_wave_month", "join_probability", "recruit"]
 
-_NONE = SUPPORT_SOURCES.index("none")
-
-
 def join_probability(features: GroupFeatures, p: RecruitmentParams) -> np.ndarray:
     """Chance that each group joins when invited."""
-    agencies = features.support.sum(axis=1) - features.support[:, _NONE]
     logit = (p.base_logit + p.self_initiated_effect * features.self_initiated
-             + p.support_effect * agencies
-             + p.capacity_effect * (features.capacities.mean(axis=1) - 0.5))
+             + p.support_effect * features.agencies
+             + p.capacity_effect * (features.mean_capacity - 0.5))
     return 1.0 / (1.0 + np.exp(-logit))
 
 
