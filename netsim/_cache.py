@@ -16,15 +16,19 @@ from pathlib import Path
 import numba
 
 
-def use_versioned_cache() -> Path:
-    """Point numba's cache at this source's folder (before any kernel is defined); return it."""
-    package = Path(__file__).resolve().parent
+def cache_folder(package: Path, base: Path) -> Path:
+    """The folder under ``base`` for the source of ``package``: named by a hash of its files."""
     digest = hashlib.blake2b(digest_size=8)
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
+    return base / f"numba-{digest.hexdigest()}"
+
+
+def use_versioned_cache() -> Path:
+    """Point numba's cache at this source's folder (before any kernel is defined); return it."""
     base = os.environ.get("NETSIM_CACHE_DIR") or Path(
         os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "netsim"
-    folder = Path(base) / f"numba-{digest.hexdigest()}"
+    folder = cache_folder(Path(__file__).resolve().parent, Path(base))
     numba.config.CACHE_DIR = str(folder)
     return folder

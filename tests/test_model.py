@@ -200,3 +200,13 @@ def test_mesa_views_of_the_collector_agree_with_the_tables(baseline):
     assert monthly["participants"].dtype == np.int64 and monthly["density"].dtype == np.float64
     assert dc.tables["groups"]["trust"] == model.group_table()["trust"].tolist()
     assert dc.get_table_dataframe("groups").equals(model.group_table())
+
+
+def test_stepping_past_the_run_goes_on_by_the_same_calendar(baseline):
+    model = NetworkModel(scenario=baseline, rng=4, run_months=2)
+    for _ in range(5):
+        model.step()
+    monthly = model.monthly_table()
+    assert monthly["month"].tolist() == list(range(6))
+    assert monthly["participants"].gt(0).all() and monthly["ties"].gt(0).all()
+    assert model.state.attended.max() >= 2  # forums in months 1 and 5 (every 4 months)
