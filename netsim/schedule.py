@@ -67,8 +67,11 @@ def _measure(out, participating, district, capacities, goals, values, inspiratio
              last_activity, month, min_districts, emergence_p):  # pragma: no cover - compiled
     nets = _find_networks(participating, district, capacities, goals, values, network_id,
                           network_type, a, b, strength, last_activity, month, *emergence_p)
+    # the classifier's results come in the order of the fields of netsim.networks.Networks
+    cluster_size, network_kinds, marketing_districts = nets[2], nets[3], nets[11]
     _write_outputs(out, participating, district, goals, values, inspiration, trust, plan_quality,
-                   revisions, network_type, degree, a, b, nets[3], nets[2], nets[11], min_districts)
+                   revisions, network_type, degree, a, b, network_kinds, cluster_size,
+                   marketing_districts, min_districts)
 
 
 @numba.njit(cache=True)

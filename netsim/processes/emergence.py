@@ -34,8 +34,8 @@ def _find_networks(participating, district, capacities, goals, values, network_i
     sa, sb, sl = strong_ties(a, b, strength, last_activity, participating, tie_threshold)
     nets = _classify(len(participating), sa, sb, sl, district, capacities[:, _LEADERSHIP], goals,
                      values, month, *classify_p)
-    network_id[:] = nets[0]
-    network_type[:] = nets[10]
+    network_id[:] = nets[0]  # label (the results come in the order of Networks' fields)
+    network_type[:] = nets[10]  # node_type
     return nets
 
 
