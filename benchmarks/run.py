@@ -9,7 +9,9 @@ Figures (printed as a table and written as JSON):
 * baseline run (54-group study, 36 months, every monthly output) against an empty Mesa
   model with as many agents and months (agents whose ``step`` does nothing, scheduled with
   ``AgentSet.shuffle_do``): the ratio of their median times (target <= 1.0);
-* model construction time;
+* model construction time, and what bounds the baseline run: Mesa's stepping alone (an
+  empty model with no agents) and the model's compiled months alone (``schedule.advance``
+  called in a bare loop, without Mesa's step or data collection);
 * batch throughput with 1 and 2 workers, and the machine's own parallel headroom (two
   plain CPU-bound Python processes side by side), measured in the same run
   (``benchmarks/batch.py``);
