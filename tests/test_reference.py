@@ -6,8 +6,11 @@ import networkx as nx
 import numpy as np
 import pytest
 
+from netsim import NetworkModel
+from netsim.measures import monthly_outputs
 from netsim.networks import classify, components
 from netsim.processes.decay import decay_ties
+from netsim.processes.emergence import find_networks
 from netsim.processes.review import move_towards_partners
 from netsim.scenario import DecayParams, EmergenceParams
 from netsim.state import LOOSE, SHARED_IDEOLOGY, STRUCTURED
@@ -163,3 +166,39 @@ def test_degroot_step_matches_explicit_sums(seed):
             expected[v] = x[v] + 0.3 * (mean - x[v])
     move_towards_partners(x, a, b, w, 0.3)
     assert np.allclose(x, expected)
+
+
+@pytest.mark.parametrize(("seed", "months"), [(0, 3), (1, 9), (2, 20), (3, 36)])
+def test_a_months_outputs_match_networkx_on_the_models_own_state(baseline, seed, months):
+    model = NetworkModel(scenario=baseline, rng=seed, run_months=months, forum_scope="province")
+    model.run_model()
+    s = model.state
+    # measure the state as it stands (model.outputs saw it before the month's decay); the
+    # compiled month measures with these same kernels (tests/test_schedule.py)
+    out = monthly_outputs(s, find_networks(s, model.params.emergence, months), min_districts=3)
+    members = np.flatnonzero(s.participating).tolist()
+    g = nx.Graph()
+    g.add_nodes_from(members)
+    live = [(u, v, w) for u, v, w in zip(s.ties.a.tolist(), s.ties.b.tolist(), s.ties.strength.tolist(),
+                                          strict=True) if s.participating[u] and s.participating[v]]
+    g.add_edges_from((u, v) for u, v, _ in live)
+    p, m = len(members), g.number_of_edges()
+    assert out["participants"] == p and out["ties"] == m
+    assert out["density"] == pytest.approx(nx.density(g))
+    assert out["mean_degree"] == pytest.approx(2 * m / p)
+    assert out["clustering"] == pytest.approx(nx.average_clustering(g))
+    by_district: dict[int, set[int]] = {}
+    for v in members:
+        by_district.setdefault(int(s.district[v]), set()).add(v)
+    assert out["modularity"] == pytest.approx(nx.community.modularity(g, by_district.values()))
+    cross = sum(s.district[u] != s.district[v] for u, v in g.edges)
+    assert out["cross_district_tie_share"] == pytest.approx(cross / m)
+    goal = np.mean([1 - 0.5 * np.abs(s.goals[u] - s.goals[v]).sum() for u, v in g.edges])
+    value = np.mean([1 - np.abs(s.values[u] - s.values[v]).mean() for u, v in g.edges])
+    assert out["goal_alignment"] == pytest.approx(goal)
+    assert out["value_alignment"] == pytest.approx(value)
+    strong = nx.Graph()
+    strong.add_nodes_from(range(s.n))
+    strong.add_edges_from((u, v) for u, v, w in live if w >= model.params.emergence.tie_threshold)
+    assert out["largest_cluster"] == max(len(c) for c in nx.connected_components(strong))
+    assert list(s.degree[members]) == [g.degree(v) for v in members]
