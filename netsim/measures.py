@@ -55,8 +55,9 @@ def _graph_measures(n, a, b, node_in, only_between, district, goals, values):  #
     """Degrees, ties, clustering, district modularity, cross share and pair alignments.
 
     The ties counted are ``(a[e], b[e])``, all of them, or with ``only_between`` those
-    whose two ends are both in ``node_in``; clustering is averaged over ``node_in``. Each
-    tie must appear once, without self-loops.
+    whose two ends are both in ``node_in``; clustering is averaged over ``node_in``. The
+    ties must be sorted by ``(a, b)`` with ``a < b``, each once (as the tie list keeps
+    them), so that each group's ties to later groups are one ascending run.
     """
     degree = np.zeros(n, np.int64)
     n_districts = district.max() + 1 if n else 1
@@ -83,35 +84,30 @@ def _graph_measures(n, a, b, node_in, only_between, district, goals, values):  #
         for j in range(values.shape[1]):
             distance += abs(values[u, j] - values[v, j])
         value_sum += 1.0 - distance / values.shape[1]
-    start = np.zeros(n + 1, np.int64)  # adjacency lists of the counted ties
-    for v in range(n):
-        start[v + 1] = start[v] + degree[v]
-    fill = start[:-1].copy()
-    neighbour = np.empty(start[n], np.int64)
+    start = np.zeros(n + 1, np.int64)  # the ties of each u to partners v > u: one run of the list
+    for e in range(len(a)):
+        start[a[e] + 1] += 1
+    for u in range(n):
+        start[u + 1] += start[u]
+    triangles = np.zeros(n, np.int64)  # each triangle u < v < w found once, from its tie u-v
     for e in range(len(a)):
         u, v = a[e], b[e]
         if only_between and not (node_in[u] and node_in[v]):
             continue
-        neighbour[fill[u]] = v
-        fill[u] += 1
-        neighbour[fill[v]] = u
-        fill[v] += 1
-    triangles = np.zeros(n, np.int64)  # each triangle u < v < w found once, from u
-    mark = np.zeros(n, np.bool_)
-    for u in range(n):
-        for i in range(start[u], start[u + 1]):
-            mark[neighbour[i]] = True
-        for i in range(start[u], start[u + 1]):
-            v = neighbour[i]
-            if v > u:
-                for j in range(start[v], start[v + 1]):
-                    w = neighbour[j]
-                    if w > v and mark[w]:
-                        triangles[u] += 1
-                        triangles[v] += 1
-                        triangles[w] += 1
-        for i in range(start[u], start[u + 1]):
-            mark[neighbour[i]] = False
+        i, j = e + 1, start[v]  # u's partners after v, and v's partners: both ascending
+        while i < start[u + 1] and j < start[v + 1]:
+            if b[i] < b[j]:
+                i += 1
+            elif b[i] > b[j]:
+                j += 1
+            else:
+                w = b[i]
+                if not only_between or node_in[w]:
+                    triangles[u] += 1
+                    triangles[v] += 1
+                    triangles[w] += 1
+                i += 1
+                j += 1
     count, clustering = 0, 0.0
     for v in range(n):
         if node_in[v]:
@@ -125,6 +121,13 @@ def _graph_measures(n, a, b, node_in, only_between, district, goals, values):  #
     for d in range(n_districts):
         modularity += inside[d] / m - (ends[d] / (2.0 * m)) ** 2
     return degree, m, clustering, modularity, cross / m, goal_sum / m, value_sum / m
+
+
+def _sorted_edges(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lo = np.minimum(a, b).astype(np.int64)
+    hi = np.maximum(a, b).astype(np.int64)
+    order = np.lexsort((hi, lo))
+    return lo[order], hi[order]
 
 
 def _no_attributes(n: int) -> np.ndarray:
@@ -150,7 +153,7 @@ def average_clustering(n: int, a: np.ndarray, b: np.ndarray, nodes: np.ndarray) 
     """
     node_in = np.zeros(n, np.bool_)
     node_in[nodes] = True
-    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    a, b = _sorted_edges(a, b)
     return float(_graph_measures(n, a, b, node_in, False,
                                  np.zeros(n, np.int64), _no_attributes(n), _no_attributes(n))[2])
 
@@ -161,7 +164,7 @@ def district_modularity(a: np.ndarray, b: np.ndarray, district: np.ndarray) -> f
     High when ties stay within districts, near 0 when they ignore them. NaN with no edges.
     """
     n = len(district)
-    a, b = np.asarray(a, np.int64), np.asarray(b, np.int64)
+    a, b = _sorted_edges(a, b)
     return float(_graph_measures(n, a, b,
                                  np.ones(n, np.bool_), False, np.asarray(district, np.int64),
                                  _no_attributes(n), _no_attributes(n))[3])
