@@ -26,3 +26,17 @@ def test_any_change_to_any_source_file_changes_the_folder(tmp_path):
     callee = copy / "processes" / "forum.py"
     callee.write_text(callee.read_text() + "\n# changed\n")
     assert cache_folder(copy, tmp_path) != before
+
+
+def test_an_unwritable_cache_home_falls_back_to_the_temporary_folder(tmp_path):
+    import subprocess
+    import sys
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code = "import netsim, numba; print(numba.config.CACHE_DIR)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={"PATH": "", "NETSIM_CACHE_DIR": str(blocker / "cache"),
+                              "HOME": str(tmp_path)})
+    folder = Path(out.stdout.strip())
+    assert folder.is_dir() and not folder.is_relative_to(blocker)
