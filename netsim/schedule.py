@@ -120,7 +120,7 @@ class Kernels:
         self.decay = decay.kernel_params(p.decay)
         # most ties a month can form, per group (each process's room is linear in the groups)
         self.room = (forum.tie_room(p.forum, 1) + followup.tie_room(p.followup, 1)
-                     + interaction.tie_room(1))
+                     + interaction.tie_room(p.interaction, 1))
         self._calendar = [plan(p, month) for month in range(p.run.months + 1)]
 
     def month(self, month: int) -> Month:

@@ -136,9 +136,9 @@ def _interact(participating, goals, inspiration, key, a, b, strength, kind, form
     return count
 
 
-def tie_room(participants: int) -> int:
+def tie_room(p: InteractionParams, participants: int) -> int:
     """Most ties a month's closure can form among ``participants`` (one each)."""
-    return participants
+    return participants if p.closure_rate else 0
 
 
 def joint_activity(state: GroupState, p: InteractionParams, rng: np.random.Generator | np.ndarray,
@@ -157,7 +157,7 @@ def triadic_closure(state: GroupState, p: InteractionParams, rng: np.random.Gene
     t = state.ties
     before = t.count
     t.count = _close_triads(state.participating, state.inspiration,
-                            *t.buffers(tie_room(int(state.participating.sum()))), t.count, month,
+                            *t.buffers(tie_room(p, int(state.participating.sum()))), t.count, month,
                             as_stream(rng), p.closure_rate, p.closure_gain)
     return t.count - before
 
@@ -170,5 +170,5 @@ def interact(state: GroupState, p: InteractionParams, rng: np.random.Generator |
     """
     t = state.ties
     t.count = _interact(state.participating, state.goals, state.inspiration,
-                        *t.buffers(tie_room(int(state.participating.sum()))), t.count, month,
+                        *t.buffers(tie_room(p, int(state.participating.sum()))), t.count, month,
                         as_stream(rng), *kernel_params(p))
