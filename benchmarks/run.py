@@ -105,10 +105,10 @@ def bench_baseline(repeats: int) -> dict[str, float]:
 
 def _months_alone(model: NetworkModel, months: int) -> float:
     """The compiled months of a built model in a bare loop: no Mesa step, no data collection."""
-    kernels, stream, out = schedule.kernels(model.params), seed_stream(model.rng), np.empty(len(OUTPUTS))
+    params, stream, out = schedule.kernel_params(model.params), seed_stream(model.rng), np.empty(len(OUTPUTS))
     t0 = time.perf_counter()
     for month in range(1, months + 1):
-        schedule.advance(model.state, kernels, month, kernels.month(month), stream, out)
+        schedule.advance(model.state, params, month, params.month(month), stream, out)
     return time.perf_counter() - t0
 
 

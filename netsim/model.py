@@ -96,10 +96,10 @@ class NetworkModel(mesa.Model):
         self.facilitator = Facilitator(self)
         self.month = 0
         self.datacollector = Collector(self.params.run.months)
-        self._kernels = schedule.kernels(self.params)
+        self._kernel_params = schedule.kernel_params(self.params)
         self._stream = seed_stream(self.rng)
         recruitment.recruit(self.state, self.params.recruitment, self.rng, month=0)
-        schedule.measure(self.state, self._kernels, 0, self.datacollector.next_row())
+        schedule.measure(self.state, self._kernel_params, 0, self.datacollector.next_row())
         self._collect()
         self.running = self.params.run.months > 0
 
@@ -133,10 +133,10 @@ class NetworkModel(mesa.Model):
     def step(self) -> None:
         """Advance one month (``netsim/schedule.py``)."""
         self.month += 1
-        what = self._kernels.month(self.month)
+        what = self._kernel_params.month(self.month)
         if what.wave:
             recruitment.recruit(self.state, self.params.recruitment, self.rng, self.month)
-        visited = schedule.advance(self.state, self._kernels, self.month, what, self._stream,
+        visited = schedule.advance(self.state, self._kernel_params, self.month, what, self._stream,
                                    self.datacollector.next_row())
         if what.followup:
             self.facilitator.visited = visited

@@ -33,7 +33,7 @@ from netsim.processes.review import _hold_review
 from netsim.scenario import Parameters
 from netsim.state import GroupState
 
-__all__ = ["Kernels", "Month", "advance", "kernels", "measure", "plan"]
+__all__ = ["KernelParams", "Month", "advance", "kernel_params", "measure", "plan"]
 
 
 @dataclass(frozen=True)
@@ -103,10 +103,11 @@ def _advance(month, hold_forum, follow, hold_review, stream, participating, dist
     return count, visited
 
 
-class Kernels:
+class KernelParams:
     """A scenario's parameters as the compiled kernels take them, and its calendar.
 
-    Built once per set of parameters (:func:`kernels`), so the runs of a batch share it.
+    Each process's ``kernel_params`` gives its tuple. Built once per set of parameters
+    (:func:`kernel_params`), so the runs of a batch share it.
     """
 
     def __init__(self, p: Parameters) -> None:
@@ -129,9 +130,9 @@ class Kernels:
 
 
 @lru_cache(maxsize=32)
-def kernels(p: Parameters) -> Kernels:
-    """The :class:`Kernels` of a set of parameters (cached: batches run one set many times)."""
-    return Kernels(p)
+def kernel_params(p: Parameters) -> KernelParams:
+    """The :class:`KernelParams` of a set of parameters (cached: a batch runs one set many times)."""
+    return KernelParams(p)
 
 
 def _state_arrays(s: GroupState) -> tuple[np.ndarray, ...]:
@@ -140,13 +141,13 @@ def _state_arrays(s: GroupState) -> tuple[np.ndarray, ...]:
             s.network_id, s.network_type)
 
 
-def advance(state: GroupState, kernels: Kernels, month: int, what: Month, stream: np.ndarray,
+def advance(state: GroupState, params: KernelParams, month: int, what: Month, stream: np.ndarray,
             out: np.ndarray) -> np.ndarray:
     """Run processes (2)-(7) of ``month`` on ``state``; write its outputs into ``out``.
 
     Args:
         state: The model state (changed in place).
-        kernels: The scenario's parameters (:class:`Kernels`).
+        params: The scenario's parameters as the kernels take them (:class:`KernelParams`).
         month: The month being simulated.
         what: Which processes are held (:func:`plan`); the recruitment wave is the caller's.
         stream: The random stream state (advanced in place).
@@ -156,20 +157,20 @@ def advance(state: GroupState, kernels: Kernels, month: int, what: Month, stream
         The rows of the groups visited this month.
     """
     t = state.ties
-    buffers = t.buffers(kernels.room * state.n)
+    buffers = t.buffers(params.room * state.n)
     t.count, visited = _advance(month, what.forum, what.followup, what.review, stream,
-                                *_state_arrays(state), *buffers, t.count, kernels.forum,
-                                kernels.followup, kernels.interaction, kernels.review,
-                                kernels.emergence, kernels.min_districts, kernels.decay, out)
+                                *_state_arrays(state), *buffers, t.count, params.forum,
+                                params.followup, params.interaction, params.review,
+                                params.emergence, params.min_districts, params.decay, out)
     return visited
 
 
-def measure(state: GroupState, kernels: Kernels, month: int, out: np.ndarray) -> np.ndarray:
+def measure(state: GroupState, params: KernelParams, month: int, out: np.ndarray) -> np.ndarray:
     """Find the networks and write the outputs of ``month`` into ``out`` (step 6 alone)."""
     t = state.ties
     _measure(out, state.participating, state.district, state.capacities, state.goals, state.values,
              state.inspiration, state.trust, state.plan_quality, state.revisions, state.degree,
              state.network_id, state.network_type, t.a, t.b, t.strength, t.last_activity, month,
-             kernels.min_districts, kernels.emergence)
+             params.min_districts, params.emergence)
     return out
 
