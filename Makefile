@@ -12,7 +12,13 @@ REPLICATES ?= 50
 MAIN_SCENARIOS := $(addprefix scenarios/,$(addsuffix .toml,baseline no_intervention forums_only \
 	followup_only intensive_followup province_forum marketing_forum ideology_forums))
 
-.PHONY: install warm test lint main clean
+# Debian packages the project needs beyond Python: a font with Thai glyphs for charts and
+# the page (fonts-thai-tlwg), and Chromium for the browser tests. Installed with apt-get
+# (as root, or through sudo) only when missing.
+APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
+APT_UPDATED := /tmp/.netsim-apt-updated
+
+.PHONY: install warm test lint main clean fonts browser
 
 install: $(STAMP)
 
@@ -24,6 +30,14 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
+fonts:
+	@[ -d /usr/share/fonts/truetype/tlwg ] || { [ -f $(APT_UPDATED) ] || { $(APT) update -qq && touch $(APT_UPDATED); }; \
+		$(APT) install -y -qq fonts-thai-tlwg > /dev/null; }
+
+browser:
+	@[ -x /usr/bin/chromium ] || { [ -f $(APT_UPDATED) ] || { $(APT) update -qq && touch $(APT_UPDATED); }; \
+		$(APT) install -y -qq chromium > /dev/null; }
+
 # Compile the model's kernels once (numba caches them per version of the source, so this
 # takes a minute after a change and a second otherwise).
 warm: $(STAMP)
@@ -32,12 +46,12 @@ warm: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check netsim tests benchmarks calibration
 
-test: $(STAMP) lint warm
+test: $(STAMP) fonts browser lint warm
 	$(BIN)/python -m pytest
 
 # The main job: the baseline and its alternatives, REPLICATES runs each, then the report.
 # Run again, it resumes (or finds the batch complete) and redraws the report.
-main: $(STAMP) warm
+main: $(STAMP) fonts warm
 	$(BIN)/netsim batch $(MAIN_SCENARIOS) --replicates $(REPLICATES) --seed 1 --out $(RESULTS)
 	$(BIN)/netsim report $(RESULTS)
 	@echo "Open $(RESULTS)/report/report.html (or report.md) for the comparison."
