@@ -472,6 +472,17 @@ def _stack(parts: list[Columns], runs: list[RunSpec], inputs: Sequence[str]) -> 
     return _parquet(pa.table(columns))
 
 
+def _outcomes_part(parts: list[Columns], runs: list[RunSpec], inputs: Sequence[str]) -> bytes:
+    """One row per run: each outcome's timeline (:func:`netsim.outcomes.run_outcomes`)."""
+    from netsim.outcomes import run_outcomes
+
+    lengths = [len(p["month"]) for p in parts]
+    frame = pd.DataFrame({k: np.concatenate([p[k] for p in parts]) for k in parts[0]})
+    frame["run_id"] = np.repeat([r.run_id for r in runs], lengths)
+    table = run_outcomes(frame).reindex([r.run_id for r in runs]).reset_index(drop=True)
+    return _parquet(pd.concat([pd.DataFrame(_identity(runs, inputs)), table], axis=1))
+
+
 def _runs_part(runs: Sequence[RunSpec], inputs: Sequence[str], status: list[str], errors: list[str],
                tracebacks: list[str], seconds: list[float]) -> bytes:
     df = pd.DataFrame({**_identity(runs, inputs), "status": status, "error": errors,
@@ -535,6 +546,7 @@ def run_chunk(context: RunContext, chunk: Chunk) -> ChunkResult:
     if ok:
         tables["monthly"] = _stack(monthly, ok, context.inputs)
         tables["groups"] = _stack(groups, ok, context.inputs)
+        tables["outcomes"] = _outcomes_part(monthly, ok, context.inputs)
     return ChunkResult(chunk.key, tables, [r.run_id for r in chunk.runs], failures)
 
 
@@ -696,21 +708,33 @@ def final_month(store: ResultStore, *, columns: Sequence[str] | None = None) -> 
     return monthly[monthly["month"] == last].reset_index(drop=True)
 
 
-#: Final-month outcomes in the summary table: (column, heading, format).
+#: The summary's columns: (column, heading, format). Run-level outcomes (netsim/outcomes.py) are
+#: shares of runs; the last two are means of final-month outputs.
 _SUMMARY = (
-    ("structured_share", "structured", "{:.0%}"),
-    ("cross_district_tie_share", "cross-district", "{:.0%}"),
-    ("marketing_network", "marketing", "{:.0%}"),
-    ("shared_ideology", "ideology", "{:.2f}"),
+    ("structured_at_end", "structured\nend", "{:.0%}"),
+    ("structured_ever", "structured\never", "{:.0%}"),
+    ("marketing_at_end", "marketing\nend", "{:.0%}"),
+    ("marketing_ever", "marketing\never", "{:.0%}"),
+    ("marketing_first_month", "marketing\nfrom", "{:.0f}"),
+    ("marketing_longest", "marketing\nlasts", "{:.1f}"),
+    ("ideology_ever", "ideology\never", "{:.0%}"),
+    ("structured_share", "groups in\nstructured", "{:.0%}"),
+    ("cross_district_tie_share", "cross-\ndistrict", "{:.0%}"),
 )
+_FINAL = ("structured_share", "cross_district_tie_share")
 #: What the summary's headings mean.
-SUMMARY_CAPTION = ("Means over runs at the final month. structured: share of groups in structured "
-                   "networks; cross-district: share of ties across districts; marketing: share of runs "
-                   "with a cross-district marketing network; ideology: networks with a shared ideology.")
+SUMMARY_CAPTION = ("Shares of runs: structured = at least one structured network, marketing = a "
+                   "cross-district marketing network, ideology = a structured network with a shared "
+                   "ideology; 'end' at the final month, 'ever' in any month. marketing from: median first "
+                   "month of those that had one; marketing lasts: mean longest spell in months (0 if "
+                   "none). At the final month, means over runs: groups in structured = share of groups "
+                   "in structured networks; cross-district = share of ties across districts.")
 
 
 def summarise(store: ResultStore, *, max_rows: int = 30) -> pd.DataFrame:
-    """Mean final-month outcomes by scenario (and sweep point, if there are few of them)."""
+    """Run-level outcomes (end and ever) and final-month means by scenario (and sweep point, if few)."""
+    from netsim.outcomes import read_outcomes
+
     plan = store.manifest_or_disk().get("plan", {})
     inputs = list(plan.get("inputs", []))
     runs = store.read("runs", columns=["scenario", *inputs, "run_id", "status"])
@@ -721,9 +745,16 @@ def summarise(store: ResultStore, *, max_rows: int = 30) -> pd.DataFrame:
         by = ["scenario"]
     counts = runs.assign(failed=runs["status"] == "error").groupby(by, sort=False, dropna=False).agg(
         runs=("run_id", "size"), failed=("failed", "sum"))
-    final = final_month(store, columns=[*by, *(c for c, _, _ in _SUMMARY)])
-    table = counts if final.empty else counts.join(
-        final.groupby(by, sort=False, dropna=False)[[c for c, _, _ in _SUMMARY]].mean())
+    table = counts
+    per_run = read_outcomes(store)
+    if not per_run.empty:
+        final = final_month(store, columns=list(_FINAL)).set_index("run_id")[list(_FINAL)]
+        per_run = per_run.join(final, on="run_id")
+        shares = [c for c, _, _ in _SUMMARY if c in per_run.columns and c != "marketing_first_month"]
+        grouped = per_run.groupby(by, sort=False, dropna=False)
+        table = counts.join(grouped[shares].mean())
+        if "marketing_first_month" in per_run.columns:
+            table = table.join(grouped["marketing_first_month"].median())
     table = table.reset_index()
     order = {s["name"]: i for i, s in enumerate(plan.get("scenarios", []))}  # the plan's order
     return table.sort_values(by, key=lambda c: c.map(order) if c.name == "scenario" else c,

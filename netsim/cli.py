@@ -425,39 +425,60 @@ def sensitivity(scenario_file: str, method: str, samples: int, params: str | Non
 
 @cli.command()
 @click.argument("results", type=click.Path(path_type=Path))
-@click.option("--outcome", type=click.Choice(["structured", "ideology", "marketing"]), required=True,
-              help="structured: a structured network (with or without shared ideology) at the final "
-                   "month; ideology: one with a shared ideology; marketing: a cross-district marketing "
-                   "network.")
+@click.option("--outcome", "what", required=True, metavar="NAME|OUTPUT>=X",
+              help="A named outcome (structured, ideology, loose, both, marketing) or a threshold on a "
+                   "monthly output, such as 'mean_trust>=0.6' (>=, <=, >, <, ==).")
+@click.option("--reading", "how", default="end", show_default=True, metavar="end|ever|for:K|by:M",
+              help="How a run's months are read: at the final month, in any month, for at least K "
+                   "months in a row, or first by month M.")
 @click.option("--min-coverage", type=click.FloatRange(0.0, 1.0), default=0.5, show_default=True,
               help="Choose the densest box that covers at least this share of the outcome's runs.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Folder for the box (CSV) and chart (default: RESULTS/discovery).")
-def discover(results: Path, outcome: str, min_coverage: float, out: Path | None) -> None:
-    """Scenario discovery (PRIM): which parameter ranges of a sweep in RESULTS lead to an outcome."""
+def discover(results: Path, what: str, how: str, min_coverage: float, out: Path | None) -> None:
+    """Scenario discovery (PRIM): which parameter ranges or scenarios in RESULTS lead to an outcome.
+
+    RESULTS may hold several scenarios, sweeps of numbers or of text values, or both.
+    """
+    import re
+
     from netsim import discovery
     from netsim.batch import BatchError
+    from netsim.outcomes import OutcomeError, outcome, reading
     from netsim.store import MANIFEST, StoreError
 
+    try:
+        chosen, read = outcome(what), reading(how)
+    except OutcomeError as e:
+        raise BadInput(str(e)) from None
     if not (results / MANIFEST).is_file():
         raise BadInput(f"{results}: not a netsim results folder (no {MANIFEST}); run `netsim batch` first")
     out = out or results / "discovery"
     _check_out_dir(out)
     try:
-        found = discovery.discover_in(str(results), outcome, min_coverage=min_coverage)
+        found = discovery.discover_in(str(results), chosen.name, str(read), min_coverage=min_coverage)
     except (BatchError, StoreError) as e:
         raise BadInput(str(e)) from None
-    meaning = discovery.OUTCOMES[outcome][0]
-    click.echo(f"Outcome '{outcome}' ({meaning}): {found.cases} of {found.runs} runs")
+    click.echo(f"Outcome '{chosen.name}' ({chosen.meaning}, {read.describe()}): "
+               f"{found.cases} of {found.runs} runs")
+    for w in found.warnings:
+        click.echo(f"netsim: warning: {w}", err=True)
     click.echo(f"PRIM box: coverage {found.coverage:.1%}, density {found.density:.1%}, "
                f"mass {found.mass:.1%} (box {found.chosen} of the peeling trajectory)")
     for r in found.limits.itertuples():
-        rng = f"{r.low} to {r.high}" if not isinstance(r.low, set | frozenset) else ", ".join(sorted(r.low))
-        click.echo(f"  {r.parameter}: {rng}   (swept {r.range_low} to {r.range_high}; qp {r.qp_value:.2g})")
-    stem = f"discovery-{outcome}"
-    table = found.limits.assign(outcome=outcome, coverage=found.coverage, density=found.density,
-                                mass=found.mass, runs=found.runs, cases=found.cases)
-    fig = discovery.chart(found, outcome)
+        if isinstance(r.low, frozenset):
+            click.echo(f"  {r.parameter}: {', '.join(sorted(map(str, r.low)))}   "
+                       f"(swept {', '.join(sorted(map(str, r.range_low)))}; qp {r.qp_value:.2g})")
+        else:
+            click.echo(f"  {r.parameter}: {r.low:.4g} to {r.high:.4g}   "
+                       f"(swept {r.range_low:.4g} to {r.range_high:.4g}; qp {r.qp_value:.2g})")
+    label = chosen.name if read.mode == "end" else f"{chosen.name}, {read}"
+    stem = "discovery-" + re.sub(r"[^A-Za-z0-9_.-]+", "_", label.replace(", ", "-"))
+    table = found.limits.assign(outcome=chosen.name, reading=str(read), coverage=found.coverage,
+                                density=found.density, mass=found.mass, runs=found.runs, cases=found.cases)
+    for c in ("low", "high", "range_low", "range_high"):  # category sets as "a|b" text
+        table[c] = [("|".join(sorted(map(str, v))) if isinstance(v, frozenset) else v) for v in table[c]]
+    fig = discovery.chart(found, label)
     write_bytes_atomic(out / f"{stem}.csv", lambda p: table.to_csv(p, index=False))
     write_bytes_atomic(out / f"{stem}.png", lambda p: fig.savefig(p, format="png", dpi=150))
     write_bytes_atomic(out / f"{stem}.svg", lambda p: fig.savefig(p, format="svg"))

@@ -7,11 +7,18 @@ it happened). We use the EMA Workbench's implementation (``ema_workbench.analysi
 and choose, on its peeling trajectory, the densest box that still covers at least
 ``min_coverage`` of the cases.
 
-Outcomes, read at each run's final month:
+Outcomes are those of :mod:`netsim.outcomes` (a named outcome or a threshold on any
+monthly output), read over each run's months in one of its ways: at the end, ever, for at
+least K months, or by month M. The runs' varied parameters are the sweep's inputs, the
+scenario (when a batch has several) and every parameter on which its scenarios differ;
+numbers, integers, text and true/false values are all handled.
 
-* ``structured``: at least one structured network (with or without a shared ideology);
-* ``ideology``: at least one structured network with a shared ideology;
-* ``marketing``: a marketing network spanning ``emergence.marketing_min_districts`` districts.
+EMA Workbench 3.0 under pandas 3 fails in two places that this module steps around: it
+writes a category set into a float table when asked for a box's limits
+(``PrimBox.inspect(style="data")``), and it writes a non-integer pasting value into an
+integer column (quaquel/EMAworkbench#448). The limits are therefore read from the box's
+own ``box_lims`` and ``p_values``, and integer columns are given to PRIM as floats (a
+box edge between two integers is then narrowed to the integers inside it).
 
 Example:
     >>> import numpy as np, pandas as pd
@@ -23,31 +30,27 @@ Example:
 
 from __future__ import annotations
 
+import math
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from netsim.batch import BatchError, final_month
+from netsim.batch import BatchError
+from netsim.outcomes import Outcome, OutcomeError, Reading, outcome, reading, timeline
 from netsim.store import ResultStore
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["OUTCOMES", "Discovery", "chart", "discover", "discover_in", "outcome_table"]
+__all__ = ["MIN_CASES", "Discovery", "chart", "discover", "discover_in", "outcome_table"]
 
-#: Outcome name -> (what it means, its test on the final-month table).
-OUTCOMES: dict[str, tuple[str, Callable[[pd.DataFrame], pd.Series]]] = {
-    "structured": ("at least one structured network (with or without a shared ideology)",
-                   lambda f: (f["structured"] + f["shared_ideology"]) > 0),
-    "ideology": ("at least one structured network with a shared ideology",
-                 lambda f: f["shared_ideology"] > 0),
-    "marketing": ("a cross-district marketing network", lambda f: f["marketing_network"] == 1),
-}
-_OUTCOME_COLUMNS = ("structured", "shared_ideology", "marketing_network")
+#: Fewer runs with (or without) the outcome than this, and a box is not to be trusted.
+MIN_CASES = 10
+_LIMIT_COLUMNS = ["parameter", "low", "high", "range_low", "range_high", "qp_value"]
 
 
 @dataclass
@@ -65,6 +68,7 @@ class Discovery:
         cases: Runs with the outcome.
         trajectory: PRIM's peeling trajectory (coverage, density, mass, res_dim per step).
         chosen: Index of the chosen box on the trajectory.
+        warnings: Why the box may not be trusted (too few cases, a box of zero width).
     """
 
     limits: pd.DataFrame
@@ -75,6 +79,7 @@ class Discovery:
     cases: int
     trajectory: pd.DataFrame
     chosen: int
+    warnings: list[str] = field(default_factory=list)
 
 
 def _prim() -> Any:
@@ -102,10 +107,14 @@ def discover(x: pd.DataFrame, y: np.ndarray, *, min_coverage: float = 0.5, peel_
     y = np.asarray(y, dtype=bool)
     if not y.any() or y.all():
         raise BatchError(f"{'no' if not y.any() else 'every'} run of {len(y)} had the outcome; "
-                         "PRIM needs runs with and without it (sweep wider ranges)")
+                         "PRIM needs runs with and without it (sweep wider ranges, or read the outcome "
+                         "another way: --reading ever, for:K, by:M)")
     x = x.reset_index(drop=True).copy()
+    integers = [c for c in x.columns if pd.api.types.is_integer_dtype(x[c]) and x[c].dtype != bool]
     for c in x.columns:
-        if x[c].dtype == bool or not pd.api.types.is_numeric_dtype(x[c]):
+        if c in integers:
+            x[c] = x[c].astype(float)  # EMA pastes non-integer edges into integer columns
+        elif x[c].dtype == bool or not pd.api.types.is_numeric_dtype(x[c]):
             x[c] = x[c].astype(str).astype(object)
     prim = _prim()
     with warnings.catch_warnings():
@@ -115,53 +124,117 @@ def discover(x: pd.DataFrame, y: np.ndarray, *, min_coverage: float = 0.5, peel_
     traj = box.peeling_trajectory.reset_index(drop=True)
     ok = traj.index[traj["coverage"] >= min_coverage - 1e-12]
     chosen = int(ok[traj.loc[ok, "density"].to_numpy().argmax()]) if len(ok) else 0
-    stats, lims = box.inspect(chosen, style="data")[0]
-    init = finder.box_init
+    limits = _limits(box.box_lims[chosen], finder.box_init, box.p_values[chosen], integers)
+    stats = traj.loc[chosen]
+    found = Discovery(limits, float(stats["coverage"]), float(stats["density"]), float(stats["mass"]),
+                      len(y), int(y.sum()), traj[["coverage", "density", "mass", "res_dim"]], chosen)
+    found.warnings.extend(_doubts(found))
+    return found
+
+
+def _limits(lims: pd.DataFrame, init: pd.DataFrame, p_values: dict[str, list[float]],
+            integers: Sequence[str]) -> pd.DataFrame:
+    """The restricted parameters of a box (what ``PrimBox.inspect(style="data")`` would give)."""
     rows = []
-    for param in lims.index:
-        values = [lims.loc[param].iloc[0], lims.loc[param].iloc[1], init[param].iloc[0], init[param].iloc[1]]
-        if pd.api.types.is_integer_dtype(x[param]):
-            values = [int(v) for v in values]
-        qp = lims.loc[param].iloc[2:].dropna()
-        rows.append(dict(zip(("parameter", "low", "high", "range_low", "range_high", "qp_value"),
-                             (param, *values, float(qp.max()) if len(qp) else np.nan), strict=True)))
-    limits = pd.DataFrame(rows, columns=["parameter", "low", "high", "range_low", "range_high", "qp_value"])
-    return Discovery(limits, float(stats["coverage"]), float(stats["density"]), float(stats["mass"]),
-                     len(y), int(y.sum()), traj[["coverage", "density", "mass", "res_dim"]], chosen)
+    for param in init.columns:
+        low, high = lims[param].iloc[0], lims[param].iloc[1]
+        range_low, range_high = init[param].iloc[0], init[param].iloc[1]
+        if isinstance(low, set | frozenset):
+            if set(low) == set(range_low):
+                continue
+            low = high = frozenset(low)
+            range_low = range_high = frozenset(range_low)
+        else:
+            if low == range_low and high == range_high:
+                continue
+            if param in integers:
+                low, high = math.ceil(low - 1e-9), math.floor(high + 1e-9)
+                range_low, range_high = int(range_low), int(range_high)
+            else:
+                low, high, range_low, range_high = map(float, (low, high, range_low, range_high))
+        qp = [v for v in p_values.get(param, []) if v is not None and v >= 0]
+        rows.append(dict(zip(_LIMIT_COLUMNS, (param, low, high, range_low, range_high,
+                                               float(max(qp)) if qp else np.nan), strict=True)))
+    return pd.DataFrame(rows, columns=_LIMIT_COLUMNS)
 
 
-def outcome_table(store: ResultStore, outcome: str) -> tuple[pd.DataFrame, np.ndarray]:
-    """The varied parameters of each run (``x``) and whether it had ``outcome`` (``y``).
+def _doubts(found: Discovery) -> list[str]:
+    """Why a box may not be trusted."""
+    out = []
+    if found.cases < MIN_CASES or found.runs - found.cases < MIN_CASES:
+        few, which = (found.cases, "had") if found.cases < MIN_CASES else (found.runs - found.cases, "lacked")
+        out.append(f"only {few} of {found.runs} runs {which} the outcome; a box drawn around so few "
+                   f"runs (fewer than {MIN_CASES}) describes them, not a condition: run more replicates "
+                   "or sweep wider ranges")
+    flat = [r.parameter for r in found.limits.itertuples()
+            if not isinstance(r.low, frozenset) and r.low == r.high and r.range_low != r.range_high]
+    if flat:
+        out.append(f"the box has zero width in {', '.join(flat)}: it holds one swept value only")
+    return out
+
+
+def outcome_table(store: ResultStore, what: str | Outcome,
+                  how: str | Reading = "end") -> tuple[pd.DataFrame, np.ndarray]:
+    """The varied parameters of each finished run (``x``) and whether it had the outcome (``y``).
+
+    Args:
+        store: A batch's results.
+        what: A named outcome or a threshold (:func:`netsim.outcomes.outcome`).
+        how: How the run's months are read (:func:`netsim.outcomes.reading`).
+
+    Returns:
+        ``x``: the sweep's inputs, ``scenario_name`` if the batch has several scenarios,
+        and every parameter on which those scenarios differ (one column each, only those
+        that vary); ``y``: one boolean per row of ``x``.
 
     Raises:
-        BatchError: An unknown outcome, an empty store, or one whose runs vary nothing.
+        BatchError: An unknown outcome or reading, an empty store, or one whose runs vary
+            nothing.
     """
-    if outcome not in OUTCOMES:
-        raise BatchError(f"--outcome {outcome!r}: one of {', '.join(OUTCOMES)}")
+    try:
+        what = outcome(what) if isinstance(what, str) else what
+        how = reading(how) if isinstance(how, str) else how
+    except OutcomeError as e:
+        raise BatchError(str(e)) from None
     manifest = store.manifest_or_disk()
     if not manifest:
         raise BatchError(f"{store.path}: not a netsim results folder (no manifest.json)")
-    inputs = list(manifest.get("plan", {}).get("inputs", []))
-    final = final_month(store, columns=["scenario", *inputs, *_OUTCOME_COLUMNS])
-    if final.empty:
+    plan = manifest.get("plan", {})
+    inputs = list(plan.get("inputs", []))
+    runs = store.read("runs", columns=["run_id", "scenario", *inputs, "status"])
+    monthly = store.read("monthly", columns=["run_id", "month", *what.columns])
+    if monthly.empty:
         raise BatchError(f"{store.path}: no finished runs to analyse")
-    x = final[inputs].copy()
-    if final["scenario"].nunique() > 1:
-        x.insert(0, "scenario_name", final["scenario"].astype(str))  # PRIM drops a column named "scenario"
+    held = how.holds(timeline(monthly, what))
+    runs = runs[runs["run_id"].isin(held.index)].drop_duplicates("run_id").reset_index(drop=True)
+    x = runs[inputs].copy()
+    scenarios = {s["name"]: s.get("parameters", {}) for s in plan.get("scenarios", []) if isinstance(s, dict)}
+    if runs["scenario"].nunique() > 1:
+        x.insert(0, "scenario_name", runs["scenario"].astype(str))  # PRIM drops a column named "scenario"
+        used = [scenarios.get(n, {}) for n in runs["scenario"].unique()]
+        keys = [k for k in dict.fromkeys(k for p in used for k in p) if k not in inputs]
+        for key in keys:
+            if len({repr(p.get(key)) for p in used}) > 1 and all(_scalar(p.get(key)) for p in used):
+                x[key] = runs["scenario"].map({n: scenarios.get(n, {}).get(key) for n in scenarios})
     x = x.loc[:, [c for c in x.columns if x[c].nunique() > 1]]
     if x.empty:
-        raise BatchError(f"{store.path}: its runs vary no parameter; run a batch with --sweep first")
-    return x, OUTCOMES[outcome][1](final).to_numpy()
+        raise BatchError(f"{store.path}: its runs vary no parameter; run a batch with --sweep or "
+                         "several scenarios first")
+    return x, held.reindex(runs["run_id"]).to_numpy(bool)
 
 
-def discover_in(path: str, outcome: str, *, min_coverage: float = 0.5) -> Discovery:
-    """Run :func:`discover` over a result store's runs for a named outcome."""
+def _scalar(v: object) -> bool:
+    return isinstance(v, bool | int | float | str)
+
+
+def discover_in(path: str, what: str, how: str = "end", *, min_coverage: float = 0.5) -> Discovery:
+    """Run :func:`discover` over a result store's runs for an outcome read one way."""
     store = ResultStore(path)
-    x, y = outcome_table(store, outcome)
+    x, y = outcome_table(store, what, how)
     return discover(x, y, min_coverage=min_coverage)
 
 
-def chart(found: Discovery, outcome: str) -> Figure:
+def chart(found: Discovery, label: str) -> Figure:
     """The box within the ranges swept (left) and PRIM's coverage-density trade-off (right)."""
     import matplotlib
     import matplotlib.ticker
@@ -174,22 +247,26 @@ def chart(found: Discovery, outcome: str) -> Figure:
                                  gridspec_kw={"width_ratios": [3, 2]})
     for i, row in enumerate(found.limits.itertuples()):
         if isinstance(row.low, set | frozenset):
+            kept = ", ".join(sorted(map(str, row.low)))
+            left = ", ".join(sorted(map(str, set(row.range_low) - set(row.low))))
             ax.barh(i, 1.0, color="#dddddd")
-            ax.text(0.5, i, ", ".join(sorted(map(str, row.low))), ha="center", va="center", fontsize=8)
+            ax.text(0.5, i, f"{kept}  (not: {left})", ha="center", va="center", fontsize=8)
             continue
         base, span = float(row.range_low), float(row.range_high) - float(row.range_low) or 1.0
         lo, hi = (float(row.low) - base) / span, (float(row.high) - base) / span
         ax.barh(i, 1.0, color="#dddddd")
-        ax.barh(i, hi - lo, left=lo, color="#4c72b0")
-        ax.text(lo, i + 0.42, f"{row.low:.3g}", ha="left", va="bottom", fontsize=8)
-        ax.text(hi, i + 0.42, f"{row.high:.3g}", ha="right", va="bottom", fontsize=8)
+        ax.barh(i, max(hi - lo, 0.004), left=lo, color="#4c72b0")
+        label = f"{row.low:.3g}" if row.low == row.high else f"{row.low:.3g} to {row.high:.3g}"
+        ax.text(min(max((lo + hi) / 2, 0.08), 0.92), i + 0.42, label, ha="center", va="bottom", fontsize=8)
     ax.set_yticks(range(len(found.limits)), found.limits["parameter"])
     ax.set_ylim(-0.6, n - 0.2)
     ax.set_xlim(0, 1)
     ax.set_xlabel("position within the range swept (0 = lowest, 1 = highest)")
     ax.set_ylabel("parameter")
-    ax.set_title(f"PRIM box for '{outcome}': coverage {found.coverage:.0%}, density {found.density:.0%}",
-                 fontsize=10)
+    ax.set_title(f"PRIM box for '{label}': coverage {found.coverage:.0%}, density {found.density:.0%}\n"
+                 f"({found.cases} of {found.runs} runs had the outcome)", fontsize=10)
+    if found.warnings:
+        fig.text(0.01, 0.01, "warning: " + found.warnings[0], fontsize=7, color="#b22222", wrap=True)
     t = found.trajectory
     sc = tr.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=18)
     tr.scatter([t.loc[found.chosen, "coverage"]], [t.loc[found.chosen, "density"]], s=120,

@@ -28,12 +28,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+if TYPE_CHECKING:
+    from netsim.store import ResultStore
+
 __all__ = ["MODES", "OUTCOMES", "TIMELINE_FIELDS", "Outcome", "OutcomeError", "Reading", "outcome",
-           "reading", "run_outcomes", "timeline"]
+           "read_outcomes", "reading", "run_outcomes", "timeline"]
 
 
 class OutcomeError(ValueError):
@@ -261,3 +265,31 @@ def run_outcomes(monthly: pd.DataFrame, outcomes: Sequence[Outcome] | None = Non
         outcomes = [o for o in OUTCOMES.values() if all(c in monthly.columns for c in o.columns)]
     parts = [timeline(monthly, o, by=by).add_prefix(f"{o.name}_") for o in outcomes]
     return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=pd.Index([], name=by))
+
+
+_IDENTITY = ("scenario", "replicate", "seed", "run_id")
+
+
+def read_outcomes(store: ResultStore) -> pd.DataFrame:
+    """A batch's run-level outcomes: one row per finished run, its identity and :func:`run_outcomes`.
+
+    Read from the store's ``outcomes`` table, which each chunk of a batch writes beside its
+    monthly rows; a store written before that table existed has its outcomes computed from
+    the ``monthly`` table instead, with the same result.
+
+    Args:
+        store: A :class:`netsim.store.ResultStore`.
+    """
+    table = store.read("outcomes")
+    if not table.empty:
+        return table
+    inputs = list(store.manifest_or_disk().get("plan", {}).get("inputs", []))
+    columns = list(dict.fromkeys(c for o in OUTCOMES.values() for c in o.columns))
+    monthly = store.read("monthly", columns=["run_id", "month", *columns])
+    if monthly.empty:
+        return pd.DataFrame()
+    runs = store.read("runs", columns=[*_IDENTITY, *inputs])
+    per_run = run_outcomes(monthly)
+    runs = runs[runs["run_id"].isin(per_run.index)].reset_index(drop=True)
+    order = ["scenario", *inputs, "replicate", "seed", "run_id"]
+    return pd.concat([runs[order], per_run.reindex(runs["run_id"]).reset_index(drop=True)], axis=1)

@@ -58,7 +58,7 @@ class ScenarioError(ValueError):
 
 
 def param(default: Any, *, low: float | None = None, high: float | None = None,
-          span: tuple[float, float] | None = None, unit: str = "",
+          span: tuple[float, float] | None = None, unit: str = "", defines_outcome: bool = False,
           help: str) -> Any:  # noqa: A002 - the schema's own word
     """Declare one parameter.
 
@@ -71,11 +71,17 @@ def param(default: Any, *, low: float | None = None, high: float | None = None,
             for a number that is not varied by default (calendar, population, thresholds
             that define an outcome).
         unit: Unit, in words.
+        defines_outcome: The parameter is a threshold of the observer that defines an
+            outcome (how a network is classified), not a mechanism of the programme: no
+            process reads it, so it changes what is counted, never what happens.
+            Sensitivity analysis leaves it out unless asked for it by name.
         help: What it means.
     """
     extra: dict[str, Any] = {"unit": unit}
     if span is not None:
         extra["span"] = list(span)
+    if defines_outcome:
+        extra["defines_outcome"] = True
     return Field(default, ge=low, le=high, description=help, json_schema_extra=extra)
 
 
@@ -247,26 +253,37 @@ class ReviewParams(_Section):
 
 
 class EmergenceParams(_Section):
-    """Networks and their classification (emergence.py, networks.py)."""
+    """Networks and their classification (emergence.py, networks.py).
+
+    Every value here is a threshold of the observer: networks are observed, they do not act,
+    so these define what counts as an outcome and change nothing that happens.
+    """
 
     tie_threshold: float = param(0.5, low=0.0, high=1.0, span=(0.3, 0.7), unit="strength",
+                                 defines_outcome=True,
                                  help="Weakest tie that links two groups into one network.")
-    min_size: int = param(3, low=2, high=1000, unit="groups", help="Smallest network.")
+    min_size: int = param(3, low=2, high=1000, unit="groups", defines_outcome=True,
+                          help="Smallest network.")
     goal_agreement: float = param(0.6, low=0.0, high=1.0, span=(0.4, 0.8), unit="share",
+                                  defines_outcome=True,
                                   help="Share of members sharing the top goal for it to be agreed.")
     coordinator_leadership: float = param(0.6, low=0.0, high=1.0, span=(0.4, 0.8), unit="capacity",
+                                          defines_outcome=True,
                                           help="Leadership a coordinating group needs.")
     coordinator_centrality: float = param(0.4, low=0.0, high=1.0, span=(0.2, 0.6), unit="share",
+                                          defines_outcome=True,
                                           help="Share of the other members a coordinator is tied to.")
-    activity_window: int = param(3, low=1, high=36, span=(1, 6), unit="months",
+    activity_window: int = param(3, low=1, high=36, span=(1, 6), unit="months", defines_outcome=True,
                                  help="Joint activity counts as regular if within this many months.")
     activity_share: float = param(0.5, low=0.0, high=1.0, span=(0.3, 0.7), unit="share",
+                                  defines_outcome=True,
                                   help="Share of a network's ties with recent joint activity "
                                        "for the activity to count as regular.")
     ideology_threshold: float = param(0.9, low=0.0, high=1.0, span=(0.8, 0.95), unit="alignment",
+                                      defines_outcome=True,
                                       help="Value alignment a structured network needs for a "
                                            "shared ideology.")
-    marketing_min_districts: int = param(3, low=2, high=1000, unit="districts",
+    marketing_min_districts: int = param(3, low=2, high=1000, unit="districts", defines_outcome=True,
                                          help="Districts a marketing network must span to count "
                                               "as cross-district.")
 
@@ -317,6 +334,8 @@ class ParamSpec:
         unit: Unit, in words.
         help: What the parameter means.
         span: Plausible range varied by sensitivity analysis (None: not varied by default).
+        defines_outcome: A threshold that defines an outcome rather than a mechanism
+            (see :func:`param`); varied by sensitivity analysis only on request.
     """
 
     key: str
@@ -328,6 +347,7 @@ class ParamSpec:
     unit: str
     help: str
     span: tuple[float, float] | None = None
+    defines_outcome: bool = False
 
     @property
     def bounds(self) -> tuple[float, float]:
@@ -398,7 +418,8 @@ def parameters() -> tuple[ParamSpec, ...]:
                     key=f"{section}.{name}", kind=kind, default=f.default, low=low,
                     high=high, choices=choices, unit=str(extra.get("unit", "")),
                     help=f.description or "",
-                    span=tuple(extra["span"]) if "span" in extra else None))
+                    span=tuple(extra["span"]) if "span" in extra else None,
+                    defines_outcome=bool(extra.get("defines_outcome", False))))
         _SPECS = tuple(specs)
     return _SPECS
 

@@ -53,14 +53,15 @@ METHODS = ("morris", "sobol")
 DEFAULT_OUTPUTS = ("structured_share", "cross_district_tie_share")
 
 
-def default_params() -> list[ParamSpec]:
-    """The mechanism parameters: every one the schema gives a plausible span.
+def default_params(*, thresholds: bool = False) -> list[ParamSpec]:
+    """The intervention and mechanism parameters: every one the schema gives a plausible span.
 
-    Left out (no span declared): the run's length, the population, the calendar (start and
-    end months, which switch an activity on or off), and thresholds that define an outcome
-    rather than a mechanism (such as ``emergence.min_size``).
+    Left out: parameters with no span (the run's length, the population, the calendar's
+    start and end months, which switch an activity on or off) and, unless ``thresholds``,
+    the observer's thresholds that define an outcome (:attr:`ParamSpec.defines_outcome`,
+    such as ``emergence.ideology_threshold``): they change what is counted, not what happens.
     """
-    return [s for s in parameters() if s.span is not None]
+    return [s for s in parameters() if s.span is not None and (thresholds or not s.defines_outcome)]
 
 
 def select_params(keys: Sequence[str] | None) -> list[ParamSpec]:

@@ -7,6 +7,8 @@ A store is one folder::
       runs/part-KEY.parquet      one row per run of a chunk: identity, seed, ok or error
       monthly/part-KEY.parquet   one row per run x month: the model-level outputs
       groups/part-KEY.parquet    one row per run x group: the final per-group state
+      outcomes/part-KEY.parquet  one row per run: when each outcome first held, for how long,
+                                 and at the end (netsim/outcomes.py)
 
 Each finished chunk of runs is written as one part in each table, each part through a
 temporary file (a name starting with ``.``, which Parquet readers skip) that is synced
@@ -37,8 +39,8 @@ __all__ = ["MANIFEST", "TABLES", "ChunkResult", "ResultStore", "StoreError", "wr
 
 #: The manifest's file name inside a store.
 MANIFEST = "manifest.json"
-#: The store's tables, each a folder of Parquet parts; ``runs`` is the commit record.
-TABLES = ("monthly", "groups", "runs")
+#: The store's tables, each a folder of Parquet parts; ``runs`` is the commit record (last).
+TABLES = ("monthly", "groups", "outcomes", "runs")
 _FORMAT = "netsim-results/1"
 _LOCK = ".lock"
 
@@ -236,7 +238,7 @@ class ResultStore:
                                  "written by two batches at once")
             done |= fresh
             committed.add(key)
-        for t in ("monthly", "groups"):
+        for t in TABLES[:-1]:
             for key, part in self._parts(t).items():
                 if key not in committed:
                     part.unlink(missing_ok=True)
@@ -246,7 +248,7 @@ class ResultStore:
 
     def write_chunk(self, result: ChunkResult) -> None:
         """Store one chunk: its data parts, then its ``runs`` part (the commit record)."""
-        for t in ("monthly", "groups", "runs"):
+        for t in TABLES:
             data = result.tables.get(t)
             if data is not None:
                 write_bytes_atomic(self.path / t / f"part-{result.key}.parquet", data)
@@ -267,7 +269,7 @@ class ResultStore:
     # -- reading ------------------------------------------------------------------------
 
     def read(self, table: str, *, columns: Iterable[str] | None = None) -> pd.DataFrame:
-        """Read one table (``monthly``, ``groups`` or ``runs``), every committed part.
+        """Read one table (``monthly``, ``groups``, ``outcomes`` or ``runs``), every committed part.
 
         Rows are sorted by scenario, the varied parameters, replicate and month (or group).
         """

@@ -85,3 +85,43 @@ def test_unknown_outcomes_say_what_is_allowed(text):
 def test_unknown_readings_say_what_is_allowed(text):
     with pytest.raises(OutcomeError, match="end, ever, for:K"):
         reading(text)
+
+
+def test_a_batch_stores_each_runs_outcomes_over_time(tmp_path, baseline):
+    from netsim.batch import RunContext, make_plan, run_batch, summarise
+    from netsim.engines import make_engine
+    from netsim.outcomes import read_outcomes
+    from netsim.store import ResultStore
+
+    plan = make_plan([baseline.with_overrides({"run.months": 18})], replicates=6, seed=2)
+    store = ResultStore(tmp_path / "b")
+    run_batch(plan, store, make_engine(RunContext.for_plan(plan), workers=1, dask=None), chunk=4)
+    stored = read_outcomes(store).set_index("run_id")
+    monthly = store.read("monthly")
+    # the stored table is the one definition applied to the stored months
+    again = run_outcomes(monthly)
+    pd.testing.assert_frame_equal(stored[again.columns].sort_index(), again.sort_index(), check_names=False)
+    assert list(stored.index) == list(store.read("runs")["run_id"])  # each run once, in plan order
+    # ... and the summary reports end and ever from it: ever is never below end
+    table = summarise(store).iloc[0]
+    assert table["marketing_ever"] >= table["marketing_at_end"]
+    assert table["marketing_ever"] == pytest.approx(stored["marketing_ever"].mean())
+    assert table["structured_at_end"] == pytest.approx(stored["structured_at_end"].mean())
+    final = monthly[monthly["month"] == 18]
+    assert table["structured_share"] == pytest.approx(final["structured_share"].mean())
+
+
+def test_outcomes_of_an_older_store_are_computed_from_its_months(tmp_path, baseline):
+    import shutil
+
+    from netsim.batch import RunContext, make_plan, run_batch
+    from netsim.engines import make_engine
+    from netsim.outcomes import read_outcomes
+    from netsim.store import ResultStore
+
+    plan = make_plan([baseline.with_overrides({"run.months": 12})], replicates=3, seed=2)
+    store = ResultStore(tmp_path / "b")
+    run_batch(plan, store, make_engine(RunContext.for_plan(plan), workers=1, dask=None))
+    stored = read_outcomes(store)
+    shutil.rmtree(tmp_path / "b" / "outcomes")
+    pd.testing.assert_frame_equal(read_outcomes(ResultStore(tmp_path / "b")), stored, check_dtype=False)

@@ -13,7 +13,7 @@ from netsim import batch as nb
 from netsim import sensitivity as sa
 from netsim.cli import cli
 from netsim.engines import make_engine
-from netsim.scenario import spec
+from netsim.scenario import parameters, spec
 from netsim.store import ResultStore
 
 BASELINE = str(Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml")
@@ -44,6 +44,12 @@ def test_default_params_are_the_mechanisms():
     assert "forum.start_month" not in keys and "emergence.marketing_min_districts" not in keys
     assert all(spec(k).span is not None for k in keys)
     assert all(spec(k).kind in ("int", "float") for k in keys)
+    # the observer's thresholds only on request: they change what is counted, not what happens
+    assert not any(k.startswith("emergence.") for k in keys)
+    marked = {s.key for s in parameters() if s.defines_outcome}
+    assert "emergence.ideology_threshold" in marked and not marked & set(keys)
+    with_thresholds = [s.key for s in sa.default_params(thresholds=True)]
+    assert "emergence.ideology_threshold" in with_thresholds and set(keys) < set(with_thresholds)
 
 
 @pytest.mark.parametrize(("params", "says"), [
