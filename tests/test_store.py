@@ -50,7 +50,7 @@ def test_layout_manifest_and_tables(small, tmp_path):
     outcome = run_all(plan, ctx, out)
     assert outcome.ran == 6 and not outcome.failures
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == \
-        ["groups", "manifest.json", "monthly", "runs"]
+        ["groups", "manifest.json", "monthly", "outcomes", "runs"]
     assert len(list((out / "runs").glob("part-*.parquet"))) == 3  # one part per chunk of 2
     m = json.loads((out / "manifest.json").read_text())
     assert m["status"] == "complete" and m["started"] and m["ended"]
