@@ -116,22 +116,10 @@ def run(scenario: str, seed: int, months: int | None, assignments: tuple[str, ..
         _print_summary(sc, seed, final, out)
 
 
-_SUMMARY = (
-    ("participants", "participating groups", "{:.0f}"),
-    ("districts", "districts", "{:.0f}"),
-    ("ties", "ties between participants", "{:.0f}"),
-    ("mean_degree", "mean ties per group", "{:.1f}"),
-    ("cross_district_tie_share", "share of ties across districts", "{:.0%}"),
-    ("largest_cluster", "largest cluster (groups)", "{:.0f}"),
-    ("loose", "loose networks", "{:.0f}"),
-    ("structured", "structured networks", "{:.0f}"),
-    ("shared_ideology", "structured networks with a shared ideology", "{:.0f}"),
-    ("marketing_network_districts", "districts in the widest marketing network", "{:.0f}"),
-    ("mean_trust", "mean trust in the team", "{:.2f}"),
-    ("revised_plan_share", "groups that revised their plans", "{:.0%}"),
-    ("goal_alignment", "goal alignment along ties", "{:.2f}"),
-    ("value_alignment", "value alignment along ties", "{:.2f}"),
-)
+#: Outputs the run summary shows (labels and formats from netsim.measures.OUTPUT_TABLE).
+_SUMMARY = ("participants", "districts", "ties", "mean_degree", "cross_district_tie_share",
+            "largest_cluster", "loose", "structured", "shared_ideology", "marketing_network_districts",
+            "mean_trust", "revised_plan_share", "goal_alignment", "value_alignment")
 
 
 def _print_summary(sc: Scenario, seed: int, final: dict[str, Any], out: Path | None) -> None:
@@ -141,9 +129,11 @@ def _print_summary(sc: Scenario, seed: int, final: dict[str, Any], out: Path | N
     table = Table(title=f"{sc.name}, seed {seed}, month {final['month']}", title_justify="left")
     table.add_column("outcome")
     table.add_column("value", justify="right")
-    for key, label, fmt in _SUMMARY:
-        v = final.get(key)
-        table.add_row(label, "n/a" if v is None else fmt.format(v))
+    from netsim.measures import output
+
+    for name in _SUMMARY:
+        o, v = output(name), final.get(name)
+        table.add_row(o.label, "n/a" if v is None else o.format.format(v))
     console = Console()
     console.print(f"[bold]{sc.question}[/bold]")
     console.print(table)
@@ -203,10 +193,11 @@ def scenarios(folder: Path | None) -> None:
 def population(out: Path, seed: int | None) -> None:
     """Regenerate the study's synthetic population and the 54-group baseline."""
     from netsim.population import generate_baseline, generate_population
+    from netsim.processes.recruitment import default_join_probability
 
     _check_out_dir(out)
     pop = generate_population() if seed is None else generate_population(seed=seed)
-    base = generate_baseline(pop)
+    base = generate_baseline(pop, default_join_probability)
     write_bytes_atomic(out / "population.csv", lambda p: pop.to_csv(p, index=False))
     write_bytes_atomic(out / "baseline_groups.csv", lambda p: base.to_csv(p, index=False))
     click.echo(f"Wrote {out}/population.csv ({len(pop)} groups) and "

@@ -9,45 +9,134 @@ can be checked against networkx on any graph.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import mesa
 import numba
 import numpy as np
 import pandas as pd
 
+from netsim.agreement import degrees, goal_agreement_of, value_alignment_of
+from netsim.codes import CAPACITIES, GOALS, KINDS, LOOSE, NETWORK_TYPES, SHARED_IDEOLOGY, STRUCTURED
 from netsim.networks import Networks
-from netsim.population import CAPACITIES, GOALS, KINDS
-from netsim.state import LOOSE, NETWORK_TYPES, SHARED_IDEOLOGY, STRUCTURED, GroupState
+from netsim.state import GroupState
 
-__all__ = ["GROUP_OUTPUTS", "INTEGER_OUTPUTS", "OUTPUTS", "Collector", "average_clustering",
-           "district_modularity", "group_outputs", "monthly_outputs", "outputs_dict"]
+__all__ = ["GROUP_OUTPUTS", "INTEGER_OUTPUTS", "OUTPUTS", "OUTPUT_TABLE", "Collector", "MonthOutputs",
+           "Output", "average_clustering", "district_modularity", "group_outputs", "monthly_outputs",
+           "output", "outputs_dict", "outputs_markdown", "write_outputs"]
 
-#: The monthly model-level outputs, with what each means (the result tables' columns).
-OUTPUTS: dict[str, str] = {
-    "participants": "groups taking part",
-    "districts": "districts with at least one participant",
-    "ties": "ties between participants",
-    "density": "ties / possible ties among participants",
-    "mean_degree": "mean ties per participant",
-    "clustering": "average local clustering coefficient of participants (0 below 2 ties)",
-    "largest_cluster": "groups in the largest cluster of strong ties",
-    "modularity": "modularity of the district partition of participant ties (segregation by district)",
-    "cross_district_tie_share": "share of participant ties between districts",
-    "networks": "networks (clusters of at least min_size groups)",
-    "loose": "loose networks",
-    "structured": "structured networks without a shared ideology",
-    "shared_ideology": "structured networks with a shared ideology",
-    "marketing_network": "a cross-district marketing network exists (1/0)",
-    "marketing_network_districts": "districts spanned by the widest structured marketing network",
-    "mean_inspiration": "mean inspiration of participants",
-    "mean_trust": "mean trust in the team",
-    "mean_plan_quality": "mean plan quality",
-    "revised_plan_share": "share of participants that revised their plan at least once",
-    "goal_alignment": "mean over participant ties of 1 - TV distance between the two groups' goals",
-    "value_alignment": "mean over participant ties of 1 - mean absolute difference of values",
-    "structured_share": "share of participants in structured networks (with or without ideology)",
-}
+
+class Output(NamedTuple):
+    """One monthly model-level output: everything said about it anywhere, said here.
+
+    Attributes:
+        name: Column name in the result tables.
+        meaning: What it is, as computed (the list in ``docs/odd.md`` is made from it).
+        unit: Unit, in words (chart axes).
+        integer: Whether it counts things (an integer in the result tables).
+        label: A short title for tables and charts.
+        format: How a value is written (a ``str.format`` pattern).
+    """
+
+    name: str
+    meaning: str
+    unit: str
+    integer: bool
+    label: str
+    format: str
+
+    @property
+    def mean_format(self) -> str:
+        """How a mean over runs is written (a count's mean keeps two decimals)."""
+        return "{:.2f}" if self.integer and self.format == "{:.0f}" else self.format
+
+
+#: The monthly model-level outputs, in the result tables' order. Adding an output is one
+#: entry here plus its computation in :func:`_month_outputs`.
+OUTPUT_TABLE: tuple[Output, ...] = (
+    Output("participants", "number of participating groups", "groups", True,
+           "Participating groups", "{:.0f}"),
+    Output("districts", "districts with at least one participant", "districts", True,
+           "Districts", "{:.0f}"),
+    Output("ties", "ties between participants (any strength)", "ties", True,
+           "Ties between participants", "{:.0f}"),
+    Output("density", "`ties` / (p (p − 1) / 2) for p participants; NaN if p ≤ 1",
+           "share of possible ties", False, "Density of ties", "{:.2f}"),
+    Output("mean_degree", "2 `ties` / p; NaN if p = 0", "ties per group", False,
+           "Mean ties per group", "{:.1f}"),
+    Output("clustering", "average local clustering coefficient over participants in the unweighted "
+           "graph of participant ties (networkx's convention: a group with fewer than 2 ties counts "
+           "0); 0 with no ties, NaN with no participants", "coefficient, 0 to 1", False,
+           "Clustering", "{:.2f}"),
+    Output("largest_cluster", "size of the largest connected component of participants in the graph "
+           "of strong participant ties (an isolated participant is a cluster of 1)", "groups", True,
+           "Largest cluster", "{:.0f}"),
+    Output("modularity", "Newman modularity of the partition of the participant-tie graph "
+           "(unweighted) into districts: Σ_d [e_d / M − (k_d / 2M)²], with M ties, e_d ties inside "
+           "district d and k_d the sum of degrees in d; high when ties stay inside districts; NaN "
+           "with no ties", "modularity", False, "District modularity", "{:.2f}"),
+    Output("cross_district_tie_share", "share of participant ties whose ends are in different "
+           "districts; NaN with no ties", "share of ties", False, "Ties across districts", "{:.0%}"),
+    Output("networks", "number of networks (components of strong participant ties with at least "
+           "`emergence.min_size` groups)", "networks", True, "Networks", "{:.0f}"),
+    Output("loose", "loose networks", "networks", True, "Loose networks", "{:.0f}"),
+    Output("structured", "structured networks without a shared ideology", "networks", True,
+           "Structured networks", "{:.0f}"),
+    Output("shared_ideology", "structured networks with a shared ideology", "networks", True,
+           "Networks with a shared ideology", "{:.0f}"),
+    Output("marketing_network", "1 if a structured marketing network spans at least "
+           "`emergence.marketing_min_districts` districts, else 0",
+           "1 if present, else 0 (a mean: share of runs)", True,
+           "Cross-district marketing network", "{:.0%}"),
+    Output("marketing_network_districts", "districts spanned by the widest structured network whose "
+           "agreed top goal is marketing (0 if none)", "districts", True,
+           "Districts in the widest marketing network", "{:.0f}"),
+    Output("mean_inspiration", "mean inspiration of participants", "0 to 1", False,
+           "Inspiration", "{:.2f}"),
+    Output("mean_trust", "mean trust in the team of participants", "0 to 1", False,
+           "Trust in the team", "{:.2f}"),
+    Output("mean_plan_quality", "mean plan quality of participants", "0 to 1", False,
+           "Plan quality", "{:.2f}"),
+    Output("revised_plan_share", "share of participants that revised their plan at least once",
+           "share of participants", False, "Groups that revised their plans", "{:.0%}"),
+    Output("goal_alignment", "mean over participant ties of 1 − TV(g_i, g_j), where TV is the "
+           "total-variation distance ½ Σ |g_i − g_j| between the two groups' goal weights; NaN "
+           "with no ties", "0 to 1", False, "Goal alignment along ties", "{:.2f}"),
+    Output("value_alignment", "mean over participant ties of 1 − (mean over the 3 value dimensions "
+           "of |v_i − v_j|); NaN with no ties", "0 to 1", False, "Value alignment along ties",
+           "{:.2f}"),
+    Output("structured_share", "share of participants in structured networks (with or without "
+           "shared ideology)", "share of participants", False, "Groups in structured networks",
+           "{:.0%}"),
+)
+
+#: Each output's meaning, by name, in the tables' order (the source of output names).
+OUTPUTS: dict[str, str] = {o.name: o.meaning for o in OUTPUT_TABLE}
+#: Outputs that count things (integers in the result tables); the others are reals.
+INTEGER_OUTPUTS: frozenset[str] = frozenset(o.name for o in OUTPUT_TABLE if o.integer)
+_BY_NAME = {o.name: o for o in OUTPUT_TABLE}
+
+#: One month's outputs, by name, as the compiled month computes them (fields in table order).
+MonthOutputs = NamedTuple("MonthOutputs", [(o.name, float) for o in OUTPUT_TABLE])
+
+
+def output(name: str) -> Output:
+    """The :class:`Output` called ``name``.
+
+    Raises:
+        KeyError: No such output; the message lists them.
+    """
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"{name!r} is not a model output; outputs: {', '.join(OUTPUTS)}") from None
+
+
+def outputs_markdown() -> str:
+    """The outputs as the Markdown table of ``docs/odd.md`` (Section 4.11)."""
+    lines = ["| output | meaning (as computed) | unit |", "|---|---|---|"]
+    lines += [f"| `{o.name}` | {o.meaning} | {o.unit} |" for o in OUTPUT_TABLE]
+    return "\n".join(lines) + "\n"
 
 
 @numba.njit(cache=True)
@@ -59,7 +148,7 @@ def _graph_measures(n, a, b, node_in, only_between, district, goals, values):  #
     ties must be sorted by ``(a, b)`` with ``a < b``, each once (as the tie list keeps
     them), so that each group's ties to later groups are one ascending run.
     """
-    degree = np.zeros(n, np.int64)
+    degree = degrees(n, a, b, node_in if only_between else np.ones(n, np.bool_))
     n_districts = district.max() + 1 if n else 1
     inside, ends = np.zeros(n_districts), np.zeros(n_districts)
     m, cross, goal_sum, value_sum = 0, 0, 0.0, 0.0
@@ -68,22 +157,14 @@ def _graph_measures(n, a, b, node_in, only_between, district, goals, values):  #
         if only_between and not (node_in[u] and node_in[v]):
             continue
         m += 1
-        degree[u] += 1
-        degree[v] += 1
         ends[district[u]] += 1
         ends[district[v]] += 1
         if district[u] == district[v]:
             inside[district[u]] += 1
         else:
             cross += 1
-        distance = 0.0
-        for j in range(goals.shape[1]):
-            distance += abs(goals[u, j] - goals[v, j])
-        goal_sum += 1.0 - 0.5 * distance
-        distance = 0.0
-        for j in range(values.shape[1]):
-            distance += abs(values[u, j] - values[v, j])
-        value_sum += 1.0 - distance / values.shape[1]
+        goal_sum += goal_agreement_of(goals, u, v)
+        value_sum += value_alignment_of(values, u, v)
     start = np.zeros(n + 1, np.int64)  # the ties of each u to partners v > u: one run of the list
     for e in range(len(a)):
         start[a[e] + 1] += 1
@@ -189,58 +270,64 @@ def _group_means(participating, district, inspiration, trust, plan_quality, revi
 
 
 @numba.njit(cache=True)
-def _month_measures(n, a, b, participating, district, goals, values, inspiration, trust,
-                    plan_quality, revisions, network_type, network_kinds):  # pragma: no cover
+def _month_outputs(s, a, b, nets, min_districts):  # pragma: no cover - compiled
+    """Every output of :data:`OUTPUT_TABLE`, by name, and each group's degree.
+
+    ``s`` is the state's :class:`~netsim.state.StateArrays`, ``(a, b)`` the tie list (sorted,
+    no spare room) and ``nets`` the month's :class:`~netsim.networks.Networks`.
+    """
+    n = len(s.participating)
     degree, ties, clustering, modularity, cross, goal_align, value_align = _graph_measures(
-        n, a, b, participating, True, district, goals, values)
-    p, districts, means = _group_means(participating, district, inspiration, trust, plan_quality,
-                                       revisions, network_type >= STRUCTURED)
+        n, a, b, s.participating, True, s.district, s.goals, s.values)
+    p, districts, means = _group_means(s.participating, s.district, s.inspiration, s.trust,
+                                       s.plan_quality, s.revisions, s.network_type >= STRUCTURED)
     counts = np.zeros(SHARED_IDEOLOGY + 1, np.int64)
-    for k in network_kinds:
+    for k in nets.type:
         counts[k] += 1
-    return degree, p, districts, ties, clustering, modularity, cross, goal_align, value_align, \
-        means, counts
-
-
-#: Outputs that count things (integers in the result tables); the others are reals.
-INTEGER_OUTPUTS: frozenset[str] = frozenset({
-    "participants", "districts", "ties", "largest_cluster", "networks", "loose", "structured",
-    "shared_ideology", "marketing_network", "marketing_network_districts"})
+    # (numba needs each value computed before the call, not inline)
+    density = ties / (p * (p - 1) / 2) if p > 1 else np.nan
+    mean_degree = 2.0 * ties / p if p else np.nan
+    largest_cluster = float(nets.cluster_size.max()) if p else 0.0
+    marketing_network = 1.0 if nets.marketing_districts >= min_districts else 0.0
+    outputs = MonthOutputs(
+        participants=float(p),
+        districts=float(districts),
+        ties=float(ties),
+        density=density,
+        mean_degree=mean_degree,
+        clustering=clustering,
+        largest_cluster=largest_cluster,
+        modularity=modularity,
+        cross_district_tie_share=cross,
+        networks=float(len(nets.type)),
+        loose=float(counts[LOOSE]),
+        structured=float(counts[STRUCTURED]),
+        shared_ideology=float(counts[SHARED_IDEOLOGY]),
+        marketing_network=marketing_network,
+        marketing_network_districts=float(nets.marketing_districts),
+        mean_inspiration=means[0],
+        mean_trust=means[1],
+        mean_plan_quality=means[2],
+        revised_plan_share=means[3],
+        goal_alignment=goal_align,
+        value_alignment=value_align,
+        structured_share=means[4],
+    )
+    return outputs, degree
 
 
 @numba.njit(cache=True)
-def _write_outputs(out, participating, district, goals, values, inspiration, trust, plan_quality,
-                   revisions, network_type, degree, a, b, network_kinds, cluster_size,
-                   marketing_districts, min_districts):  # pragma: no cover - compiled
-    """Write every output of :data:`OUTPUTS`, in its order, into ``out``; and each group's degree."""
-    n = len(participating)
-    (degree[:], p, districts, ties, clustering, modularity, cross, goal_align, value_align, means,
-     counts) = _month_measures(n, a, b, participating, district, goals, values, inspiration, trust,
-                               plan_quality, revisions, network_type, network_kinds)
-    out[0] = p  # in the order of OUTPUTS
-    out[1] = districts
-    out[2] = ties
-    out[3] = ties / (p * (p - 1) / 2) if p > 1 else np.nan  # density
-    out[4] = 2.0 * ties / p if p else np.nan  # mean degree
-    out[5] = clustering
-    out[6] = cluster_size.max() if p else 0  # largest cluster
-    out[7] = modularity
-    out[8] = cross
-    out[9] = len(network_kinds)
-    out[10] = counts[LOOSE]
-    out[11] = counts[STRUCTURED]
-    out[12] = counts[SHARED_IDEOLOGY]
-    out[13] = marketing_districts >= min_districts
-    out[14] = marketing_districts
-    out[15:19] = means[:4]  # inspiration, trust, plan quality, revised-plan share
-    out[19] = goal_align
-    out[20] = value_align
-    out[21] = means[4]  # structured share
+def write_outputs(out, s, a, b, nets, min_districts):  # pragma: no cover - compiled
+    """Write every output into ``out`` (in :data:`OUTPUTS` order) and each group's degree into ``s``."""
+    outputs, degree = _month_outputs(s, a, b, nets, min_districts)
+    s.degree[:] = degree
+    for i in range(len(outputs)):
+        out[i] = outputs[i]
     return out
 
 
 def outputs_dict(row: np.ndarray) -> dict[str, float | int]:
-    """A row written by :func:`_write_outputs` as ``{output: value}`` (counts as integers)."""
+    """A row written by :func:`write_outputs` as ``{output: value}`` (counts as integers)."""
     return {name: int(x) if name in INTEGER_OUTPUTS else x
             for name, x in zip(OUTPUTS, row.tolist(), strict=True)}
 
@@ -248,11 +335,8 @@ def outputs_dict(row: np.ndarray) -> dict[str, float | int]:
 def monthly_outputs(state: GroupState, nets: Networks, *, min_districts: int) -> dict[str, float]:
     """Every model-level output of this month (see :data:`OUTPUTS`)."""
     t = state.ties
-    row = _write_outputs(np.empty(len(OUTPUTS)), state.participating, state.district, state.goals,
-                         state.values, state.inspiration, state.trust, state.plan_quality,
-                         state.revisions, state.network_type, state.degree, t.a, t.b, nets.type,
-                         nets.cluster_size, nets.marketing_districts, min_districts)
-    return outputs_dict(row)
+    return outputs_dict(write_outputs(np.empty(len(OUTPUTS)), state.arrays(), t.a, t.b, nets,
+                                      min_districts))
 
 
 def group_outputs(state: GroupState) -> dict[str, np.ndarray]:

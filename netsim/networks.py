@@ -33,19 +33,18 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numba
 import numpy as np
 
-from netsim.population import GOALS
+from netsim.agreement import degrees, set_alignment
+from netsim.codes import LOOSE, MARKETING_GOAL, NETWORK_TYPES, SHARED_IDEOLOGY, STRUCTURED
+from netsim.compiled import record
 from netsim.scenario import EmergenceParams
-from netsim.state import LOOSE, NETWORK_TYPES, SHARED_IDEOLOGY, STRUCTURED
 
-__all__ = ["Networks", "alignment", "classify", "classify_graph", "classify_params", "components",
-           "strong_ties"]
-
-_MARKETING_GOAL = GOALS.index("marketing")
+__all__ = ["EmergenceKernel", "Networks", "alignment", "classify", "classify_graph",
+           "classify_kernel", "classify_params", "components", "strong_ties"]
 
 
 @numba.njit(cache=True)
@@ -89,28 +88,19 @@ def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return _components(n, np.asarray(a, np.int64), np.asarray(b, np.int64))[0]
 
 
-def alignment(x: np.ndarray, labels: np.ndarray, k: int, *, scale: float) -> np.ndarray:
-    """Alignment of each of ``k`` labelled sets of rows of ``x``.
+def alignment(x: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Value alignment of each of ``k`` labelled sets of rows of ``x`` (label -1: in none).
 
-    ``1 - scale * mean over members of the mean absolute deviation from the set's mean``:
-    1 when every member is identical. With ``scale = 2`` for vectors in [0, 1] (values),
-    a set of two has alignment ``1 - mean |x - y|``. Rows with label -1 are ignored. This
-    is the definition :func:`classify` uses for a network's value alignment.
+    ``1 - 2 *`` the mean over members of the mean absolute deviation from the set's mean:
+    1 when every member is identical; a set of two has alignment ``1 - mean |x - y|``.
+    This is the value alignment :func:`classify` uses for shared ideology
+    (:func:`netsim.agreement.set_alignment`).
     """
-    if k == 0:
-        return np.empty(0)
-    keep = labels >= 0
-    lab, xs = labels[keep], x[keep]
-    count = np.bincount(lab, minlength=k).astype(float)
-    mean = np.stack([np.bincount(lab, weights=xs[:, j], minlength=k) for j in range(x.shape[1])], axis=1)
-    mean /= np.maximum(count, 1)[:, None]
-    dev = np.abs(xs - mean[lab]).mean(axis=1)
-    return 1.0 - scale * np.bincount(lab, weights=dev, minlength=k) / np.maximum(count, 1)
+    return set_alignment(np.asarray(x, np.float64), np.asarray(labels, np.int64), k)
 
 
-@dataclass(frozen=True)
-class Networks:
-    """The networks of one month.
+class Networks(NamedTuple):
+    """The networks of one month (what the compiled classifier returns, by name).
 
     Attributes:
         label: Network of each node, ``-1`` if in none (its cluster is too small).
@@ -145,16 +135,40 @@ class Networks:
         """Type names of the networks, in label order."""
         return [NETWORK_TYPES[t] for t in self.type]
 
-    def count(self, kind: int) -> int:
+    def number_of(self, kind: int) -> int:
         """How many networks are of type ``kind``."""
         return int((self.type == kind).sum())
 
 
+class EmergenceKernel(NamedTuple):
+    """The emergence parameters as the compiled classifier reads them (see :func:`classify_params`)."""
+
+    tie_threshold: float
+    min_size: int
+    coordinator_leadership: float
+    coordinator_centrality: float
+    goal_agreement: float
+    activity_window: int
+    activity_share: float
+    ideology_threshold: float
+    marketing_min_districts: int
+
+
+def classify_params(p: EmergenceParams) -> EmergenceKernel:
+    """The emergence parameters as the compiled classifier takes them."""
+    return record(EmergenceKernel, p)
+
+
 @numba.njit(cache=True)
-def _classify(n, a, b, last_activity, district, leadership, goals, values, month, min_size,
-              coordinator_leadership, coordinator_centrality, goal_agreement, activity_window,
-              activity_share, ideology_threshold, marketing_goal):  # pragma: no cover - compiled
-    """The classifier; ``(a, b)`` are the edges that count."""
+def classify_kernel(n, a, b, last_activity, district, leadership, goals, values, month,
+              p):  # pragma: no cover - compiled
+    """Find the networks of the edges ``(a, b)`` (those that count) and classify each.
+
+    ``p`` is an :class:`EmergenceKernel`. A network is a component of at least
+    ``p.min_size`` nodes; it is structured if it has a coordinator, an agreed top goal and
+    regular joint activity, with a shared ideology if its value alignment also reaches
+    ``p.ideology_threshold``. Returns :class:`Networks`.
+    """
     cluster, k_all = _components(n, a, b)
     cluster_size = np.zeros(k_all, np.int64)
     for v in range(n):
@@ -162,22 +176,18 @@ def _classify(n, a, b, last_activity, district, leadership, goals, values, month
     network_of = np.full(k_all, -1, np.int64)
     k = 0
     for c in range(k_all):
-        if cluster_size[c] >= min_size:
+        if cluster_size[c] >= p.min_size:
             network_of[c] = k
             k += 1
     label = np.empty(n, np.int64)
     for v in range(n):
         label[v] = network_of[cluster[v]]
-    degree = np.zeros(n, np.int64)
-    for e in range(len(a)):
-        degree[a[e]] += 1
-        degree[b[e]] += 1
-    n_goals, n_values = goals.shape[1], values.shape[1]
+    degree = degrees(n, a, b, np.ones(n, np.bool_))
+    n_goals = goals.shape[1]
     n_districts = district.max() + 1 if n else 1
     size = np.zeros(k, np.int64)
     votes = np.zeros((k, n_goals), np.int64)
     coordinated = np.zeros(k, np.bool_)
-    value_sum = np.zeros((k, n_values))
     spans = np.zeros((k, n_districts), np.bool_)
     districts = np.zeros(k, np.int64)
     for v in range(n):
@@ -187,42 +197,31 @@ def _classify(n, a, b, last_activity, district, leadership, goals, values, month
         size[net] += 1
         votes[net, np.argmax(goals[v])] += 1
         # a coordinator: a strong leader tied to enough of the other members
-        if leadership[v] >= coordinator_leadership and \
-                degree[v] >= coordinator_centrality * (cluster_size[cluster[v]] - 1):
+        if leadership[v] >= p.coordinator_leadership and \
+                degree[v] >= p.coordinator_centrality * (cluster_size[cluster[v]] - 1):
             coordinated[net] = True
-        for j in range(n_values):
-            value_sum[net, j] += values[v, j]
         if not spans[net, district[v]]:
             spans[net, district[v]] = True
             districts[net] += 1
-    deviation = np.zeros(k)
-    for v in range(n):
-        net = label[v]
-        if net >= 0:
-            total = 0.0
-            for j in range(n_values):
-                total += abs(values[v, j] - value_sum[net, j] / size[net])
-            deviation[net] += total / n_values
+    value_alignment = set_alignment(values, label, k)
     ties, recent = np.zeros(k, np.int64), np.zeros(k, np.int64)
     for e in range(len(a)):
         net = label[a[e]]
         if net >= 0:
             ties[net] += 1
-            recent[net] += last_activity[e] > month - activity_window
-    value_alignment = np.empty(k)
+            recent[net] += last_activity[e] > month - p.activity_window
     top_goal = np.full(k, -1, np.int64)
     regular = np.zeros(k, np.bool_)
     kind = np.empty(k, np.int8)
     marketing_districts = 0
     for net in range(k):
-        value_alignment[net] = 1.0 - 2.0 * deviation[net] / size[net]
         best = np.argmax(votes[net])
-        if votes[net, best] >= goal_agreement * size[net]:
+        if votes[net, best] >= p.goal_agreement * size[net]:
             top_goal[net] = best
-        regular[net] = recent[net] >= activity_share * max(ties[net], 1)
+        regular[net] = recent[net] >= p.activity_share * max(ties[net], 1)
         if coordinated[net] and top_goal[net] >= 0 and regular[net]:
-            kind[net] = SHARED_IDEOLOGY if value_alignment[net] >= ideology_threshold else STRUCTURED
-            if top_goal[net] == marketing_goal:
+            kind[net] = SHARED_IDEOLOGY if value_alignment[net] >= p.ideology_threshold else STRUCTURED
+            if top_goal[net] == MARKETING_GOAL:
                 marketing_districts = max(marketing_districts, districts[net])
         else:
             kind[net] = LOOSE
@@ -230,8 +229,10 @@ def _classify(n, a, b, last_activity, district, leadership, goals, values, month
     for v in range(n):
         if label[v] >= 0:
             node_type[v] = kind[label[v]]
-    return (label, cluster, cluster_size, kind, size, districts, top_goal, coordinated, regular,
-            value_alignment, node_type, marketing_districts)
+    return Networks(label=label, cluster=cluster, cluster_size=cluster_size, type=kind, size=size,
+                    districts=districts, top_goal=top_goal, coordinated=coordinated,
+                    regular_activity=regular, value_alignment=value_alignment, node_type=node_type,
+                    marketing_districts=marketing_districts)
 
 
 @numba.njit(cache=True)
@@ -241,12 +242,6 @@ def strong_ties(a, b, strength, last_activity, participating, tie_threshold):  #
     for e in range(len(a)):
         keep[e] = participating[a[e]] and participating[b[e]] and strength[e] >= tie_threshold
     return a[keep], b[keep], last_activity[keep]
-
-
-def classify_params(p: EmergenceParams) -> tuple:
-    """The classifier's thresholds in the order its compiled kernel takes them."""
-    return (p.min_size, p.coordinator_leadership, p.coordinator_centrality, p.goal_agreement,
-            p.activity_window, p.activity_share, p.ideology_threshold, _MARKETING_GOAL)
 
 
 def classify(n: int, a: np.ndarray, b: np.ndarray, last_activity: np.ndarray, *,
@@ -266,11 +261,10 @@ def classify(n: int, a: np.ndarray, b: np.ndarray, last_activity: np.ndarray, *,
         month: The current month (for "regular" activity).
         p: Thresholds.
     """
-    out = _classify(n, np.asarray(a, np.int64), np.asarray(b, np.int64),
-                    np.asarray(last_activity, np.int64), np.asarray(district, np.int64),
-                    np.asarray(leadership, np.float64), np.asarray(goals, np.float64),
-                    np.asarray(values, np.float64), month, *classify_params(p))
-    return Networks(*out[:-1], marketing_districts=int(out[-1]))
+    return classify_kernel(n, np.asarray(a, np.int64), np.asarray(b, np.int64),
+                     np.asarray(last_activity, np.int64), np.asarray(district, np.int64),
+                     np.asarray(leadership, np.float64), np.asarray(goals, np.float64),
+                     np.asarray(values, np.float64), month, classify_params(p))
 
 
 def classify_graph(graph, *, month: int, params: EmergenceParams | None = None) -> Networks:

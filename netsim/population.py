@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from netsim.codes import CAPACITIES, GOALS, KINDS
 from netsim.scenario import ScenarioError, read_user_text
 
 __all__ = [
@@ -63,7 +65,6 @@ KIND_COUNTS: dict[str, int] = {
     "alternative_agriculture": 1,
     "folk_healer_network": 1,
 }
-KINDS: tuple[str, ...] = tuple(KIND_COUNTS)
 #: Kinds that are member groups inside a registered cooperative.
 MEMBER_KINDS = ("womens_cooperative_group", "credit_union", "savings_group", "agricultural_group")
 REGISTERED_KINDS = ("cooperative", *MEMBER_KINDS)
@@ -72,8 +73,6 @@ SUPPORT_SOURCES: tuple[str, ...] = (
     "cooperative_promotion", "community_development", "agricultural_extension",
     "agricultural_bank", "ngo", "local_government", "health_office", "forestry", "none",
 )
-CAPACITIES: tuple[str, ...] = ("leadership", "finance", "production", "marketing", "knowledge")
-GOALS: tuple[str, ...] = ("marketing", "savings_credit", "production", "conservation", "welfare")
 ORIGINS: tuple[str, ...] = ("self", "agency")
 
 #: The 18 districts (amphoe) of Kalasin province.
@@ -245,19 +244,18 @@ def generate_population(*, seed: int = 20261123, districts: tuple[str, ...] = DI
     return table
 
 
-def generate_baseline(population: pd.DataFrame, *, seed: int = 54,
-                      districts: tuple[str, ...] = TARGET_DISTRICTS, size: int = 54) -> pd.DataFrame:
+def generate_baseline(population: pd.DataFrame, join_probability: Callable[[GroupFeatures], np.ndarray],
+                      *, seed: int = 54, districts: tuple[str, ...] = TARGET_DISTRICTS,
+                      size: int = 54) -> pd.DataFrame:
     """Draw the baseline: ``size`` groups of the target districts, as the study's 54.
 
-    Groups are drawn without replacement with chances proportional to the default
-    recruitment model's joining probability, at least one in each district.
+    Groups are drawn without replacement with chances proportional to
+    ``join_probability`` (the recruitment model's chance of joining, with its default
+    parameters for the shipped file), at least one in each district.
     """
-    from netsim.processes.recruitment import join_probability
-    from netsim.scenario import RecruitmentParams
-
     rng = np.random.default_rng(seed)
     invited = population[population["district"].isin(districts)].reset_index(drop=True)
-    p = join_probability(features(invited), RecruitmentParams())
+    p = join_probability(features(invited))
     chosen: list[int] = []
     for d in districts:  # one per district first
         idx = invited.index[invited["district"] == d].to_numpy()

@@ -26,27 +26,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from netsim.measures import OUTPUT_TABLE, output
 from netsim.store import write_bytes_atomic
 
 __all__ = ["KEY_OUTCOMES", "cliffs_delta", "compare", "holm", "write_report"]
 
-#: Outcomes compared at the final month, with their labels and units.
+#: Outcomes compared at the final month, with their labels and units (from the outputs table).
 KEY_OUTCOMES: dict[str, tuple[str, str]] = {
-    "structured_share": ("Groups in structured networks", "share of participants"),
-    "loose": ("Loose networks", "networks"),
-    "structured": ("Structured networks", "networks"),
-    "shared_ideology": ("Networks with a shared ideology", "networks"),
-    "marketing_network": ("Cross-district marketing network", "share of runs"),
-    "cross_district_tie_share": ("Ties across districts", "share of ties"),
-    "mean_trust": ("Trust in the team", "mean, 0 to 1"),
-    "goal_alignment": ("Goal alignment along ties", "0 to 1"),
-    "value_alignment": ("Value alignment along ties", "0 to 1"),
-    "participants": ("Participating groups", "groups"),
-}
+    name: (output(name).label, output(name).unit)
+    for name in ("structured_share", "loose", "structured", "shared_ideology", "marketing_network",
+                 "cross_district_tie_share", "mean_trust", "goal_alignment", "value_alignment",
+                 "participants")}
 #: Outcomes drawn month by month.
 TIME_SERIES = ("structured_share", "cross_district_tie_share", "mean_trust", "goal_alignment",
                "value_alignment", "ties")
-_LABELS = {**{k: v for k, v in KEY_OUTCOMES.items()}, "ties": ("Ties between participants", "ties")}
+_LABELS = {o.name: (o.label, o.unit) for o in OUTPUT_TABLE}
 _STYLES = ("-", "--", "-.", ":")
 _MARKERS = ("", "o", "s", "^", "D", "v", "x", "+")
 

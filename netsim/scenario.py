@@ -25,7 +25,7 @@ import hashlib
 import math
 import os
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -35,14 +35,19 @@ from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "Capacity",
     "FollowupPolicy",
     "ForumScope",
     "ForumTopic",
+    "Goal",
+    "Kind",
     "ParamSpec",
     "Parameters",
     "Scenario",
     "ScenarioError",
+    "CONSISTENCY",
     "apply_overrides",
+    "check_consistency",
     "load_scenario",
     "parameters",
     "parse_assignment",
@@ -51,6 +56,14 @@ __all__ = [
 ForumScope = Literal["district", "province"]
 ForumTopic = Literal["general", "marketing", "ideology"]
 FollowupPolicy = Literal["random", "weakest", "least_trusted", "bridge"]
+#: The shared purposes a group's goals weigh (``netsim/codes.py`` numbers them).
+Goal = Literal["marketing", "savings_credit", "production", "conservation", "welfare"]
+#: The study's kinds of group.
+Kind = Literal["cooperative", "womens_cooperative_group", "credit_union", "savings_group",
+               "agricultural_group", "farmer_occupational_group", "forest_conservation",
+               "community_business", "alternative_agriculture", "folk_healer_network"]
+#: A group's capacities (its strengths are the high ones, its weaknesses the low ones).
+Capacity = Literal["leadership", "finance", "production", "marketing", "knowledge"]
 
 
 class ScenarioError(ValueError):
@@ -320,6 +333,40 @@ class Parameters(_Section):
         return {spec.key: self.get(spec.key) for spec in parameters()}
 
 
+#: Pairs of parameters that can contradict each other, and the rule each pair must obey:
+#: (first key, second key, rule on their two values, the rule in words).
+CONSISTENCY: tuple[tuple[str, str, Callable[[Any, Any], bool], str], ...] = (
+    ("forum.start_month", "forum.end_month", lambda start, end: end == 0 or end >= start,
+     "forum.end_month must be 0 (no end) or at least forum.start_month"),
+    ("followup.start_month", "followup.end_month", lambda start, end: end == 0 or end >= start,
+     "followup.end_month must be 0 (no end) or at least followup.start_month"),
+    ("forum.candidates", "forum.meetings", lambda candidates, meetings: meetings <= candidates,
+     "forum.meetings (the candidates met at length) can be at most forum.candidates"),
+)
+
+
+def check_consistency(params: Parameters, *, source: str) -> Parameters:
+    """Check the pairs of :data:`CONSISTENCY`; return ``params`` unchanged.
+
+    Raises:
+        ScenarioError: naming ``source``, both keys with their values, and the rule.
+    """
+    for first, second, rule, words in CONSISTENCY:
+        x, y = params.get(first), params.get(second)
+        if not rule(x, y):
+            raise ScenarioError(f"{source}: keys '{first}' ({_show(x)}) and '{second}' ({_show(y)}) "
+                                f"contradict each other: {words}")
+    return params
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(repr(v) for v in value) + "]"
+    return repr(value)
+
+
 @dataclass(frozen=True)
 class ParamSpec:
     """What the schema declares of one parameter.
@@ -561,7 +608,8 @@ def load_scenario(path: str | Path) -> Scenario:
             if current is path:
                 raise
             raise ScenarioError(f"{chain_child}: key 'base': {e}") from None
-        validate_parameters({k: v for k, v in data.items() if k not in _TOP_KEYS}, source=str(current))
+        validate_parameters({k: v for k, v in data.items() if k not in _TOP_KEYS}, source=str(current),
+                            whole=False)
         digest.update(current.read_bytes())
         tables.append(data)
         base = data.get("base")
@@ -590,8 +638,15 @@ def load_scenario(path: str | Path) -> Scenario:
                     root=_find_project_root(path.resolve().parent))
 
 
-def validate_parameters(data: Mapping[str, Any], *, source: str) -> Parameters:
+def validate_parameters(data: Mapping[str, Any], *, source: str, whole: bool = True) -> Parameters:
     """Validate a nested ``{section: {name: value}}`` mapping into :class:`Parameters`.
+
+    Args:
+        data: The values, by section.
+        source: Where they come from, for messages.
+        whole: The values are a whole scenario, so pairs that contradict each other
+            (:data:`CONSISTENCY`) are errors too; ``False`` for one file of an inheritance
+            chain, whose missing values are not yet its base's.
 
     Raises:
         ScenarioError: naming ``source``, the first bad key and what it allows.
@@ -604,9 +659,10 @@ def validate_parameters(data: Mapping[str, Any], *, source: str) -> Parameters:
         if not isinstance(body, dict):
             raise ScenarioError(f"{source}: key '{section}' must be a table ([{section}])")
     try:
-        return Parameters.model_validate(_lists_to_tuples(data))
+        params = Parameters.model_validate(_lists_to_tuples(data))
     except pydantic.ValidationError as e:
         raise ScenarioError(_explain(e, source)) from None
+    return check_consistency(params, source=source) if whole else params
 
 
 def _lists_to_tuples(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,23 +8,52 @@ each row.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
-from netsim.population import GOALS, KIND_GOALS, KINDS, GroupFeatures
+from netsim.codes import GOALS, KINDS, LOOSE, NETWORK_TYPES, NONE, SHARED_IDEOLOGY, STRUCTURED, VALUES
+from netsim.population import KIND_GOALS, GroupFeatures
 from netsim.ties import PRIOR, Ties
 
-__all__ = ["NETWORK_TYPES", "VALUES", "GroupState", "initial_state"]
-
-#: Value dimensions (ideology): move far slower than goals.
-VALUES: tuple[str, ...] = ("self_reliance", "mutual_help", "sufficiency")
-#: Types a group's network can have; ``none`` for a group in no network.
-NETWORK_TYPES: tuple[str, ...] = ("none", "loose", "structured", "shared_ideology")
-NONE, LOOSE, STRUCTURED, SHARED_IDEOLOGY = range(4)
+__all__ = ["LOOSE", "NETWORK_TYPES", "NONE", "SHARED_IDEOLOGY", "STRUCTURED", "VALUES", "GroupState",
+           "StateArrays", "initial_state"]
 
 #: How much of a group's starting goals come from its kind (the rest is its own).
 KIND_GOAL_SHARE = 0.6
 _KIND_PROFILE = np.array([KIND_GOALS[k] for k in KINDS], dtype=float)
+
+
+class StateArrays(NamedTuple):
+    """The groups' arrays as the compiled processes take them (a record, by name).
+
+    One row a group; see :class:`GroupState` for what each holds.
+    """
+
+    participating: np.ndarray
+    district: np.ndarray
+    kind: np.ndarray
+    capacities: np.ndarray
+    goals: np.ndarray
+    values: np.ndarray
+    inspiration: np.ndarray
+    trust: np.ndarray
+    plan_quality: np.ndarray
+    revisions: np.ndarray
+    attended: np.ndarray
+    visits: np.ndarray
+    degree: np.ndarray
+    network_id: np.ndarray
+    network_type: np.ndarray
+
+
+#: The dtype of each array the compiled processes read or write (fixed, so that a compiled
+#: month has one signature; see netsim/compiled.py).
+_DTYPES = StateArrays(participating=np.bool_, district=np.int64, kind=np.int64,
+                      capacities=np.float64, goals=np.float64, values=np.float64,
+                      inspiration=np.float64, trust=np.float64, plan_quality=np.float64,
+                      revisions=np.int32, attended=np.int32, visits=np.int32, degree=np.int64,
+                      network_id=np.int64, network_type=np.int8)
 
 
 @dataclass
@@ -62,6 +91,25 @@ class GroupState:
     network_type: np.ndarray
     ties: Ties
     degree: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def __post_init__(self) -> None:
+        for name, dtype in _DTYPES._asdict().items():
+            if name in ("district", "kind"):
+                continue  # the features' own, coerced below
+            setattr(self, name, np.ascontiguousarray(getattr(self, name), dtype=dtype))
+        f = self.features
+        if f.district.dtype != np.int64 or f.kind.dtype != np.int64:
+            raise TypeError("group features need int64 district and kind codes")
+        if len(self.degree) != len(self.participating):
+            self.degree = np.zeros(len(self.participating), np.int64)
+
+    def arrays(self) -> StateArrays:
+        """The arrays as the compiled processes take them."""
+        f = self.features
+        return StateArrays(self.participating, f.district, f.kind, self.capacities, self.goals,
+                           self.values, self.inspiration, self.trust, self.plan_quality,
+                           self.revisions, self.attended, self.visits, self.degree,
+                           self.network_id, self.network_type)
 
     @property
     def n(self) -> int:

@@ -1,6 +1,6 @@
 """The model's random stream inside compiled code: xoshiro256** on a four-word state.
 
-A month is one compiled call (``netsim/month.py``), so its random numbers are drawn
+A month is one compiled call (``netsim/schedule.py``), so its random numbers are drawn
 there, from a generator whose whole state is a ``uint64`` array of four words that the
 model owns. The state is seeded once from the model's NumPy generator (``model.rng``),
 which stays the only source of randomness: the same seed gives the same stream, whatever

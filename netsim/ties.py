@@ -10,10 +10,12 @@ pass, whatever their number. The compiled processes work on the buffers directly
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 
-__all__ = ["TIE_KINDS", "Ties", "reinforce_pairs"]
+__all__ = ["TIE_KINDS", "TieBuffers", "Ties", "reinforce_pairs"]
 
 #: Kinds of tie: met at a forum or through an introduction (exchange), worked together
 #: (joint activity), marketed together (marketing), or predating the project (prior).
@@ -21,8 +23,26 @@ TIE_KINDS: tuple[str, ...] = ("exchange", "joint_activity", "marketing", "prior"
 EXCHANGE, JOINT_ACTIVITY, MARKETING, PRIOR = range(4)
 NEVER = -1_000_000
 
-_FIELDS = ("key", "a", "b", "strength", "kind", "formed", "last_used", "last_activity")
-_DTYPES = (np.int64, np.int64, np.int64, np.float64, np.int8, np.int32, np.int32, np.int32)
+
+
+class TieBuffers(NamedTuple):
+    """The tie list's buffers, as the compiled processes take them (a record, by name).
+
+    Each holds ``count`` ties at its start and spare room after; see :class:`Ties`.
+    """
+
+    key: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    strength: np.ndarray
+    kind: np.ndarray
+    formed: np.ndarray
+    last_used: np.ndarray
+    last_activity: np.ndarray
+
+
+_DTYPES = TieBuffers(key=np.int64, a=np.int64, b=np.int64, strength=np.float64, kind=np.int8,
+                     formed=np.int32, last_used=np.int32, last_activity=np.int32)
 
 
 class Ties:
@@ -41,7 +61,7 @@ class Ties:
     def __init__(self, n: int, capacity: int = 64) -> None:
         self.n = n
         self.count = 0
-        self._buffers = tuple(np.empty(capacity, dtype=t) for t in _DTYPES)
+        self._buffers = TieBuffers(*(np.empty(capacity, dtype=t) for t in _DTYPES))
 
     def __len__(self) -> int:
         return self.count
@@ -55,8 +75,8 @@ class Ties:
     last_used = property(lambda self: self._buffers[6][: self.count])
     last_activity = property(lambda self: self._buffers[7][: self.count])
 
-    def buffers(self, room: int = 0) -> tuple[np.ndarray, ...]:
-        """The eight buffers, with space for at least ``room`` more ties."""
+    def buffers(self, room: int = 0) -> TieBuffers:
+        """The buffers, with space for at least ``room`` more ties."""
         needed = self.count + room
         if needed > len(self._buffers[0]):
             size = max(needed, 2 * len(self._buffers[0]))
@@ -65,7 +85,7 @@ class Ties:
                 new = np.empty(size, dtype=dtype)
                 new[: self.count] = old[: self.count]
                 grown.append(new)
-            self._buffers = tuple(grown)
+            self._buffers = TieBuffers(*grown)
         return self._buffers
 
     def pairs_key(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -99,21 +119,21 @@ class Ties:
         gain = np.full(len(a), gain) if np.isscalar(gain) else np.asarray(gain, dtype=np.float64)
         kind = np.full(len(a), kind, np.int8) if np.isscalar(kind) else np.asarray(kind, dtype=np.int8)
         before = self.count
-        self.count = reinforce_pairs(*self.buffers(len(a)), self.count, self.n, a, b, gain, kind, month)
+        self.count = reinforce_pairs(self.buffers(len(a)), self.count, self.n, a, b, gain, kind, month)
         return self.count - before
 
 
 @numba.njit(cache=True)
-def reinforce_pairs(key, a, b, strength, kind, formed, last_used, last_activity, count, n,
-                    pa, pb, gain, pkind, month):  # pragma: no cover - compiled
+def reinforce_pairs(t, count, n, pa, pb, gain, pkind, month):  # pragma: no cover - compiled
     """Form or strengthen ties in the buffers, in place; return the new count of ties.
 
-    The first eight arguments are the buffers of :meth:`Ties.buffers`, with room for
-    ``len(pa)`` more ties; ``count`` is how many ties they hold now and ``n`` the number of
-    groups. Pair ``i`` is ``(pa[i], pb[i])`` in any order (a group with itself is
-    ignored); it adds ``gain[i]`` as in :meth:`Ties.reinforce` and gives its tie the kind
-    ``pkind[i]``.
+    ``t`` is the :class:`TieBuffers` of :meth:`Ties.buffers`, with room for ``len(pa)``
+    more ties; ``count`` is how many ties they hold now and ``n`` the number of groups.
+    Pair ``i`` is ``(pa[i], pb[i])`` in any order (a group with itself is ignored); it adds
+    ``gain[i]`` as in :meth:`Ties.reinforce` and gives its tie the kind ``pkind[i]``.
     """  # noqa: D417
+    key, a, b, strength, kind = t.key, t.a, t.b, t.strength, t.kind
+    formed, last_used, last_activity = t.formed, t.last_used, t.last_activity
     pairs = np.empty(len(pa), np.int64)
     for i in range(len(pa)):
         lo, hi = min(pa[i], pb[i]), max(pa[i], pb[i])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from netsim.measures import OUTPUTS
+from netsim.measures import OUTPUTS, outputs_markdown
 from netsim.scenario import parameters
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,3 +34,9 @@ def test_odd_lists_every_monthly_output():
     text = (ROOT / "docs" / "odd.md").read_text(encoding="utf-8")
     missing = [name for name in OUTPUTS if f"`{name}`" not in text]
     assert not missing
+
+
+def test_odd_outputs_table_is_the_one_made_from_the_outputs_table():
+    text = (ROOT / "docs" / "odd.md").read_text(encoding="utf-8")
+    assert outputs_markdown() in text, ("regenerate the outputs table of docs/odd.md (section 4.11) "
+                                        "with netsim.measures.outputs_markdown()")

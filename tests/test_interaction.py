@@ -3,8 +3,9 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
+from netsim.agreement import goal_agreement
 from netsim.population import GOALS
-from netsim.processes.interaction import goal_agreement, interact, joint_activity, triadic_closure
+from netsim.processes.interaction import interact, joint_activity, triadic_closure
 from netsim.scenario import InteractionParams
 from netsim.stream import seed_stream
 from netsim.ties import EXCHANGE, JOINT_ACTIVITY, MARKETING, NEVER

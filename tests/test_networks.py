@@ -169,10 +169,10 @@ def test_components_match_networkx(make_graph):
 
 def test_alignment_of_two_members_is_one_minus_mean_absolute_difference():
     x = np.array([[0.2, 0.4, 0.9], [0.6, 0.4, 0.3]])
-    got = alignment(x, np.array([0, 0]), 1, scale=2.0)
+    got = alignment(x, np.array([0, 0]), 1)
     assert np.isclose(got[0], 1.0 - np.abs(x[0] - x[1]).mean())
 
 
 def test_alignment_ignores_unlabelled_rows():
     x = np.array([[0.5, 0.5], [0.5, 0.5], [0.0, 1.0]])
-    assert alignment(x, np.array([0, 0, -1]), 1, scale=2.0).tolist() == [1.0]
+    assert alignment(x, np.array([0, 0, -1]), 1).tolist() == [1.0]

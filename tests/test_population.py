@@ -16,6 +16,7 @@ from netsim.population import (
     synthetic_groups,
     validate_groups,
 )
+from netsim.processes.recruitment import default_join_probability
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -104,7 +105,7 @@ def test_baseline_groups_file_has_54_groups_in_the_6_target_districts():
 
 def test_shipped_baseline_file_equals_regenerated_baseline(population):
     shipped = (PROJECT / "calibration" / "baseline_groups.csv").read_text(encoding="utf-8")
-    assert generate_baseline(population).to_csv(index=False) == shipped
+    assert generate_baseline(population, default_join_probability).to_csv(index=False) == shipped
 
 
 def test_baseline_groups_file_is_a_readable_groups_file():

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 
 from netsim import ScenarioError, load_scenario, parameters
+from netsim.cli import cli
 from netsim.scenario import (
     ForumParams,
     Parameters,
@@ -263,3 +265,29 @@ def test_every_declared_span_lies_inside_the_allowed_range():
         lo, hi = s.span
         assert s.low <= lo < hi <= s.high, s.key
         assert s.kind in ("int", "float"), s.key
+
+
+@pytest.mark.parametrize(("overrides", "keys"), [
+    ({"forum.start_month": 30, "forum.end_month": 2}, ("forum.start_month", "forum.end_month")),
+    ({"followup.start_month": 12, "followup.end_month": 6}, ("followup.start_month", "followup.end_month")),
+    ({"forum.candidates": 3, "forum.meetings": 5}, ("forum.candidates", "forum.meetings")),
+])
+def test_values_that_contradict_each_other_are_refused_naming_both_keys(overrides, keys):
+    with pytest.raises(ScenarioError) as e:
+        apply_overrides(Parameters(), overrides)
+    assert all(f"'{k}'" in str(e.value) for k in keys) and "contradict" in str(e.value)
+
+
+def test_a_contradiction_on_the_command_line_exits_2_with_one_message(baseline_path):
+    r = CliRunner().invoke(cli, ["run", str(baseline_path), "--months", "1", "--set", "forum.start_month=30",
+                                 "--set", "forum.end_month=2"])
+    assert r.exit_code == 2
+    assert "'forum.end_month' (2)" in r.output and "contradict" in r.output
+
+
+def test_a_base_file_may_leave_a_pair_to_its_child(tmp_path):
+    (tmp_path / "base.toml").write_text('name = "b"\nquestion = "q"\n[followup]\nstart_month = 1\n',
+                                        encoding="utf-8")
+    (tmp_path / "child.toml").write_text('name = "c"\nquestion = "q"\nbase = "base"\n'
+                                         '[followup]\nend_month = 2\n', encoding="utf-8")
+    assert load_scenario(tmp_path / "child.toml").params.followup.end_month == 2

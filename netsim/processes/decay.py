@@ -7,22 +7,34 @@ are never used, so the ties that predate the project fade among them.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 
+from netsim.compiled import record
 from netsim.scenario import DecayParams
 from netsim.ties import Ties
 
-__all__ = ["decay_ties", "kernel_params"]
+__all__ = ["DecayKernel", "decay_kernel", "decay_ties", "kernel_params"]
+
+
+class DecayKernel(NamedTuple):
+    """The decay parameters as :func:`decay_kernel` reads them (see :func:`kernel_params`)."""
+
+    rate: float
+    floor: float
 
 
 @numba.njit(cache=True)
-def _decay(key, a, b, strength, kind, formed, last_used, last_activity, count, month, rate,
-           floor):  # pragma: no cover - compiled
+def decay_kernel(t, count, month, p):  # pragma: no cover - compiled
+    """Weaken and drop ties in the buffers ``t``; return the new count (``p``: a :class:`DecayKernel`)."""
+    key, a, b, strength, kind = t.key, t.a, t.b, t.strength, t.kind
+    formed, last_used, last_activity = t.formed, t.last_used, t.last_activity
     kept = 0
     for e in range(count):
         if last_used[e] < month:
-            strength[e] *= 1.0 - rate
-        if strength[e] >= floor:  # compact in place, keeping the order
+            strength[e] *= 1.0 - p.rate
+        if strength[e] >= p.floor:  # compact in place, keeping the order
             key[kept], a[kept], b[kept] = key[e], a[e], b[e]
             strength[kept], kind[kept], formed[kept] = strength[e], kind[e], formed[e]
             last_used[kept], last_activity[kept] = last_used[e], last_activity[e]
@@ -30,13 +42,13 @@ def _decay(key, a, b, strength, kind, formed, last_used, last_activity, count, m
     return kept
 
 
-def kernel_params(p: DecayParams) -> tuple:
-    """The decay parameters in the order :func:`_decay` takes them."""
-    return (p.rate, p.floor)
+def kernel_params(p: DecayParams) -> DecayKernel:
+    """The decay parameters as the compiled month takes them."""
+    return record(DecayKernel, p)
 
 
 def decay_ties(ties: Ties, p: DecayParams, month: int) -> int:
     """Weaken unused ties and drop those below the floor; return how many vanished."""
     before = ties.count
-    ties.count = _decay(*ties.buffers(), ties.count, month, *kernel_params(p))
+    ties.count = decay_kernel(ties.buffers(), ties.count, month, kernel_params(p))
     return before - ties.count

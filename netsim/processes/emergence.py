@@ -12,30 +12,32 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from netsim.networks import Networks, _classify, classify_params, strong_ties
-from netsim.population import CAPACITIES
+from netsim.codes import LEADERSHIP
+from netsim.networks import EmergenceKernel, Networks, classify_kernel, classify_params, strong_ties
 from netsim.scenario import EmergenceParams
 from netsim.state import GroupState
 
-__all__ = ["find_networks", "kernel_params", "network_ties"]
-
-_LEADERSHIP = CAPACITIES.index("leadership")
+__all__ = ["emergence_kernel", "find_networks", "kernel_params", "network_ties"]
 
 
-def kernel_params(p: EmergenceParams) -> tuple:
-    """The emergence parameters in the order :func:`_find_networks` takes them."""
-    return (p.tie_threshold, *classify_params(p))
+def kernel_params(p: EmergenceParams) -> EmergenceKernel:
+    """The emergence parameters as the compiled month takes them."""
+    return classify_params(p)
 
 
 @numba.njit(cache=True)
-def _find_networks(participating, district, capacities, goals, values, network_id, network_type,
-                   a, b, strength, last_activity, month, tie_threshold, *classify_p):  # pragma: no cover
-    """Classify the networks of the strong ties; write each group's network and type."""
-    sa, sb, sl = strong_ties(a, b, strength, last_activity, participating, tie_threshold)
-    nets = _classify(len(participating), sa, sb, sl, district, capacities[:, _LEADERSHIP], goals,
-                     values, month, *classify_p)
-    network_id[:] = nets[0]  # label (the results come in the order of Networks' fields)
-    network_type[:] = nets[10]  # node_type
+def emergence_kernel(s, a, b, strength, last_activity, month, p):  # pragma: no cover - compiled
+    """Classify the networks of the strong ties; write each group's network and type.
+
+    ``s`` is the state's :class:`~netsim.state.StateArrays`; ``a``, ``b``, ``strength`` and
+    ``last_activity`` the ties (exactly, no spare room); ``p`` an
+    :class:`~netsim.networks.EmergenceKernel`. Returns the :class:`~netsim.networks.Networks`.
+    """
+    sa, sb, sl = strong_ties(a, b, strength, last_activity, s.participating, p.tie_threshold)
+    nets = classify_kernel(len(s.participating), sa, sb, sl, s.district, s.capacities[:, LEADERSHIP],
+                     s.goals, s.values, month, p)
+    s.network_id[:] = nets.label
+    s.network_type[:] = nets.node_type
     return nets
 
 
@@ -48,7 +50,4 @@ def network_ties(state: GroupState, p: EmergenceParams) -> tuple[np.ndarray, np.
 def find_networks(state: GroupState, p: EmergenceParams, month: int) -> Networks:
     """Classify this month's networks and record each group's network and type."""
     t = state.ties
-    out = _find_networks(state.participating, state.district, state.capacities, state.goals,
-                         state.values, state.network_id, state.network_type, t.a, t.b, t.strength,
-                         t.last_activity, month, *kernel_params(p))
-    return Networks(*out[:-1], marketing_districts=int(out[-1]))
+    return emergence_kernel(state.arrays(), t.a, t.b, t.strength, t.last_activity, month, kernel_params(p))

@@ -16,21 +16,22 @@ put marketing first.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 
-from netsim.population import GOALS
+from netsim.agreement import goal_agreement_of
+from netsim.codes import MARKETING_GOAL, POLICIES
+from netsim.compiled import record
 from netsim.processes.forum import complementarity_of
-from netsim.processes.interaction import agreement_of
 from netsim.scenario import FollowupParams
 from netsim.state import GroupState
 from netsim.stream import as_stream, uniform, uniforms
 from netsim.ties import EXCHANGE, MARKETING, reinforce_pairs
 
-__all__ = ["choose_visits", "follow_up", "is_followup_month", "kernel_params", "tie_room",
-           "visits_this_month"]
-
-_MARKETING_GOAL = GOALS.index("marketing")
+__all__ = ["FollowupKernel", "POLICIES", "choose_visits", "follow_up", "followup_kernel",
+           "is_followup_month", "kernel_params", "tie_room", "visits_this_month"]
 
 
 def is_followup_month(p: FollowupParams, month: int) -> bool:
@@ -44,24 +45,24 @@ def visits_this_month(visits_per_month: int, ease_with_trust: float, mean_trust:
     return int(np.round(visits_per_month * (1.0 + ease_with_trust * mean_trust)))
 
 
-POLICIES: tuple[str, ...] = ("random", "weakest", "least_trusted", "bridge")
+_RANDOM, _WEAKEST, _LEAST_TRUSTED = (POLICIES.index(x) for x in ("random", "weakest", "least_trusted"))
 
 
 @numba.njit(cache=True)
-def _visit_order(members, jitter, policy, capacities, trust, participating, district, a, b,
-                 count):  # pragma: no cover - compiled
+def _visit_order(members, jitter, policy, s, t, count):  # pragma: no cover - compiled
     """``members`` in the order the policy visits them (``jitter`` breaks ties at random)."""
     order = np.argsort(jitter)
-    if policy == 0:  # random
+    if policy == _RANDOM:
         return members[order]
     priority = np.empty(len(members))
-    if policy == 1:  # weakest: lowest mean capacity first
+    if policy == _WEAKEST:  # lowest mean capacity first
         for x in range(len(members)):
-            priority[x] = capacities[members[x]].mean()
-    elif policy == 2:  # least trusted first
+            priority[x] = s.capacities[members[x]].mean()
+    elif policy == _LEAST_TRUSTED:
         for x in range(len(members)):
-            priority[x] = trust[members[x]]
+            priority[x] = s.trust[members[x]]
     else:  # bridge: fewest ties to participants of other districts first
+        participating, district, a, b = s.participating, s.district, t.a, t.b
         cross = np.zeros(len(participating))
         for e in range(count):
             if participating[a[e]] and participating[b[e]] and district[a[e]] != district[b[e]]:
@@ -77,56 +78,67 @@ def choose_visits(state: GroupState, members: np.ndarray, k: int, policy: str,
     """Pick ``k`` of ``members`` to visit by the policy (ties broken at random)."""
     t = state.ties
     return _visit_order(np.asarray(members, np.int64), rng.random(len(members)), POLICIES.index(policy),
-                        state.capacities, state.trust, state.participating, state.district,
-                        t.a, t.b, t.count)[:k]
+                        state.arrays(), t.buffers(), t.count)[:k]
 
 
-def kernel_params(p: FollowupParams) -> tuple:
-    """The follow-up parameters in the order :func:`_follow_up` takes them."""
-    return (POLICIES.index(p.policy), p.visits_per_month, p.ease_with_trust, p.trust_gain,
-            p.capacity_gain, p.introduction_prob, p.candidates, p.introduction_gain)
+class FollowupKernel(NamedTuple):
+    """The follow-up parameters as :func:`followup_kernel` reads them (see :func:`kernel_params`)."""
+
+    policy: int
+    visits_per_month: int
+    ease_with_trust: float
+    trust_gain: float
+    capacity_gain: float
+    introduction_prob: float
+    candidates: int
+    introduction_gain: float
+
+
+def kernel_params(p: FollowupParams) -> FollowupKernel:
+    """The follow-up parameters as the compiled month takes them."""
+    return record(FollowupKernel, p, policy=POLICIES.index(p.policy))
 
 
 @numba.njit(cache=True)
-def _follow_up(participating, district, capacities, goals, trust, visits, key, a, b, strength, kind,
-               formed, last_used, last_activity, count, month, stream, policy, visits_per_month,
-               ease_with_trust, trust_gain, capacity_gain, introduction_prob, candidates,
-               introduction_gain):  # pragma: no cover - compiled
-    """One month of visits; draws one uniform per participant (the order's ties), then per visit."""
-    members = np.flatnonzero(participating)
-    p = len(members)
-    if p == 0:
+def followup_kernel(s, t, count, month, stream, p):  # pragma: no cover - compiled
+    """One month of visits; draws one uniform per participant (the order's ties), then per visit.
+
+    ``s`` is the state's :class:`~netsim.state.StateArrays`, ``t`` the tie buffers and ``p``
+    a :class:`FollowupKernel`.
+    """
+    capacities, goals, trust, district = s.capacities, s.goals, s.trust, s.district
+    members = np.flatnonzero(s.participating)
+    n_members = len(members)
+    if n_members == 0:
         return np.empty(0, np.int64), count
-    k = min(p, visits_this_month(visits_per_month, ease_with_trust, trust[members].mean()))
-    visited = _visit_order(members, uniforms(stream, p), policy, capacities, trust, participating,
-                           district, a, b, count)[:k]
+    k = min(n_members, visits_this_month(p.visits_per_month, p.ease_with_trust, trust[members].mean()))
+    visited = _visit_order(members, uniforms(stream, n_members), p.policy, s, t, count)[:k]
     for v in visited:
-        visits[v] += 1
-        trust[v] += trust_gain * (1.0 - trust[v])
+        s.visits[v] += 1
+        trust[v] += p.trust_gain * (1.0 - trust[v])
         weakest = np.argmin(capacities[v])
-        capacities[v, weakest] += capacity_gain * (1.0 - capacities[v, weakest])
+        capacities[v, weakest] += p.capacity_gain * (1.0 - capacities[v, weakest])
     first, second = np.empty(k, np.int64), np.empty(k, np.int64)
     new_kind = np.empty(k, np.int8)
     m = 0
     for x in range(k):
-        if uniform(stream) >= introduction_prob:
+        if uniform(stream) >= p.introduction_prob:
             continue
         v, best, best_fit = visited[x], -1, 0.0
-        for _ in range(candidates):  # the best match among sampled groups of other districts
-            other = members[int(uniform(stream) * p)]
+        for _ in range(p.candidates):  # the best match among sampled groups of other districts
+            other = members[int(uniform(stream) * n_members)]
             if district[other] == district[v]:
                 continue
-            fit = complementarity_of(capacities, v, other) + agreement_of(goals, v, other)
+            fit = complementarity_of(capacities, v, other) + goal_agreement_of(goals, v, other)
             if best < 0 or fit > best_fit:
                 best, best_fit = other, fit
         if best >= 0 and best_fit > 0:
             first[m], second[m] = v, best
-            market = np.argmax(goals[v]) == _MARKETING_GOAL and np.argmax(goals[best]) == _MARKETING_GOAL
+            market = np.argmax(goals[v]) == MARKETING_GOAL and np.argmax(goals[best]) == MARKETING_GOAL
             new_kind[m] = MARKETING if market else EXCHANGE
             m += 1
-    n = len(participating)
-    count = reinforce_pairs(key, a, b, strength, kind, formed, last_used, last_activity, count, n,
-                            first[:m], second[:m], np.full(m, introduction_gain), new_kind[:m], month)
+    count = reinforce_pairs(t, count, len(s.participating), first[:m], second[:m],
+                            np.full(m, p.introduction_gain), new_kind[:m], month)
     return visited, count
 
 
@@ -142,8 +154,6 @@ def follow_up(state: GroupState, p: FollowupParams, rng: np.random.Generator | n
     ``rng`` is the model's generator, or a stream state (``netsim/stream.py``) to draw from.
     """
     t = state.ties
-    visited, t.count = _follow_up(
-        state.participating, state.district, state.capacities, state.goals, state.trust,
-        state.visits, *t.buffers(tie_room(p, int(state.participating.sum()))), t.count, month,
-        as_stream(rng), *kernel_params(p))
+    visited, t.count = followup_kernel(state.arrays(), t.buffers(tie_room(p, int(state.participating.sum()))),
+                                  t.count, month, as_stream(rng), kernel_params(p))
     return visited

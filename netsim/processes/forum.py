@@ -18,20 +18,23 @@ groups that meet towards each other.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 
-from netsim.population import GOALS
+from netsim.codes import MARKETING_GOAL, TOPICS
+from netsim.compiled import record
 from netsim.processes.review import move_towards_partners
 from netsim.scenario import ForumParams
 from netsim.state import GroupState
 from netsim.stream import as_stream, uniforms
 from netsim.ties import EXCHANGE, MARKETING, reinforce_pairs
 
-__all__ = ["choose_partners", "complementarity", "complementarity_of", "hold_forums", "is_forum_month",
-           "kernel_params", "tie_room"]
+__all__ = ["ForumKernel", "choose_partners", "complementarity", "complementarity_of", "forum_kernel",
+           "hold_forums", "is_forum_month", "kernel_params", "tie_room"]
 
-_MARKETING_GOAL = GOALS.index("marketing")
+_MARKETING_TOPIC, _IDEOLOGY_TOPIC = TOPICS.index("marketing"), TOPICS.index("ideology")
 
 
 def is_forum_month(p: ForumParams, month: int) -> bool:
@@ -133,47 +136,62 @@ def _gumbel(u: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
     return -np.log(-np.log(np.maximum(u, 1e-300)))
 
 
-_TOPICS = ("general", "marketing", "ideology")
+class ForumKernel(NamedTuple):
+    """The forum parameters as :func:`forum_kernel` reads them (see :func:`kernel_params`)."""
+
+    by_district: bool
+    attendance_base: float
+    attendance_inspiration: float
+    attendance_trust: float
+    candidates: int
+    meetings: int
+    homophily_district: float
+    homophily_kind: float
+    complementarity: float
+    tie_gain: float
+    inspiration_gain: float
+    trust_gain: float
+    topic: int
+    topic_pull: float
 
 
-def kernel_params(p: ForumParams) -> tuple:
-    """The forum parameters in the order :func:`_hold_forums` takes them."""
-    return (p.scope == "district", p.attendance_base, p.attendance_inspiration, p.attendance_trust,
-            p.candidates, p.meetings, p.homophily_district, p.homophily_kind, p.complementarity,
-            p.tie_gain, p.inspiration_gain, p.trust_gain, _TOPICS.index(p.topic), p.topic_pull)
+def kernel_params(p: ForumParams) -> ForumKernel:
+    """The forum parameters as the compiled month takes them."""
+    return record(ForumKernel, p, by_district=p.scope == "district", topic=TOPICS.index(p.topic))
 
 
 @numba.njit(cache=True)
-def _hold_forums(participating, district, kind, capacities, inspiration, trust, attended, goals,
-                 values, key, a, b, strength, tie_kind, formed, last_used, last_activity, count,
-                 month, stream, by_district, attendance_base, attendance_inspiration,
-                 attendance_trust, candidates, meetings, homophily_district, homophily_kind,
-                 complementarity_weight, tie_gain, inspiration_gain, trust_gain, topic,
-                 topic_pull):  # pragma: no cover - compiled
-    """One month's forums; draws one uniform per participant, then ``2 * candidates`` per attendee."""
-    members = np.flatnonzero(participating)
-    attends = uniforms(stream, len(members)) < (attendance_base + attendance_inspiration
-                                                 * inspiration[members] + attendance_trust * trust[members])
+def forum_kernel(s, t, count, month, stream, p):  # pragma: no cover - compiled
+    """One month's forums; draws one uniform per participant, then ``2 * candidates`` per attendee.
+
+    ``s`` is the state's :class:`~netsim.state.StateArrays`, ``t`` the tie buffers and ``p``
+    a :class:`ForumKernel`.
+    """
+    members = np.flatnonzero(s.participating)
+    attends = uniforms(stream, len(members)) < (p.attendance_base + p.attendance_inspiration
+                                                 * s.inspiration[members]
+                                                 + p.attendance_trust * s.trust[members])
     attendees = members[attends]
     q = len(attendees)
-    room = district[attendees] if by_district else np.zeros(q, np.int64)
-    pick = uniforms(stream, q * candidates).reshape(q, candidates)
-    noise = _gumbel(uniforms(stream, q * candidates)).reshape(q, candidates)
-    first, second = _meet(attendees, room, pick, noise, district, kind, capacities, meetings,
-                          homophily_district, homophily_kind, complementarity_weight)
-    new_kind = MARKETING if topic == 1 else EXCHANGE
-    count = reinforce_pairs(key, a, b, strength, tie_kind, formed, last_used, last_activity, count,
-                            len(participating), first, second, np.full(len(first), tie_gain),
-                            np.full(len(first), new_kind, np.int8), month)
+    room = s.district[attendees] if p.by_district else np.zeros(q, np.int64)
+    pick = uniforms(stream, q * p.candidates).reshape(q, p.candidates)
+    noise = _gumbel(uniforms(stream, q * p.candidates)).reshape(q, p.candidates)
+    first, second = _meet(attendees, room, pick, noise, s.district, s.kind, s.capacities, p.meetings,
+                          p.homophily_district, p.homophily_kind, p.complementarity)
+    new_kind = MARKETING if p.topic == _MARKETING_TOPIC else EXCHANGE
+    count = reinforce_pairs(t, count, len(s.participating), first, second,
+                            np.full(len(first), p.tie_gain), np.full(len(first), new_kind, np.int8),
+                            month)
+    goals = s.goals
     for v in attendees:
-        attended[v] += 1
-        inspiration[v] += inspiration_gain * (1.0 - inspiration[v])
-        trust[v] += trust_gain * (1.0 - trust[v])
-        if topic == 1:  # marketing: goals move towards marketing
+        s.attended[v] += 1
+        s.inspiration[v] += p.inspiration_gain * (1.0 - s.inspiration[v])
+        s.trust[v] += p.trust_gain * (1.0 - s.trust[v])
+        if p.topic == _MARKETING_TOPIC:  # goals move towards marketing
             for j in range(goals.shape[1]):
-                goals[v, j] += topic_pull * ((j == _MARKETING_GOAL) - goals[v, j])
-    if topic == 2:  # ideology: the values of those who met move towards each other
-        move_towards_partners(values, first, second, np.ones(len(first)), topic_pull)
+                goals[v, j] += p.topic_pull * ((j == MARKETING_GOAL) - goals[v, j])
+    if p.topic == _IDEOLOGY_TOPIC:  # the values of those who met move towards each other
+        move_towards_partners(s.values, first, second, np.ones(len(first)), p.topic_pull)
     return attendees, count
 
 
@@ -190,8 +208,6 @@ def hold_forums(state: GroupState, p: ForumParams, rng: np.random.Generator | np
     """
     t = state.ties
     buffers = t.buffers(tie_room(p, int(state.participating.sum())))
-    attendees, t.count = _hold_forums(
-        state.participating, state.district, state.features.kind, state.capacities,
-        state.inspiration, state.trust, state.attended, state.goals, state.values, *buffers,
-        t.count, month, as_stream(rng), *kernel_params(p))
+    attendees, t.count = forum_kernel(state.arrays(), buffers, t.count, month, as_stream(rng),
+                                      kernel_params(p))
     return attendees

@@ -16,80 +16,71 @@ new ties form. Inspiration then fades by ``inspiration_decay`` a month.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 
-from netsim.population import GOALS
+from netsim.agreement import degrees, goal_agreement_of
+from netsim.codes import MARKETING_GOAL
+from netsim.compiled import record
 from netsim.scenario import InteractionParams
 from netsim.state import GroupState
 from netsim.stream import as_stream, uniform
 from netsim.ties import EXCHANGE, JOINT_ACTIVITY, MARKETING, reinforce_pairs
 
-__all__ = ["agreement_of", "goal_agreement", "interact", "joint_activity", "kernel_params", "tie_room",
-           "triadic_closure"]
-
-_MARKETING_GOAL = GOALS.index("marketing")
+__all__ = ["InteractionKernel", "interact", "interaction_kernel", "joint_activity", "kernel_params",
+           "tie_room", "triadic_closure"]
 
 
-@numba.njit(cache=True)
-def agreement_of(goals: np.ndarray, i: int, j: int) -> float:  # pragma: no cover - compiled
-    """``1 - TV``: one minus the total-variation distance between two groups' goals."""
-    distance = 0.0
-    for k in range(goals.shape[1]):
-        distance += abs(goals[i, k] - goals[j, k])
-    return 1.0 - 0.5 * distance
+class InteractionKernel(NamedTuple):
+    """The interaction parameters as :func:`interaction_kernel` reads them (see :func:`kernel_params`)."""
+
+    activity_rate: float
+    goal_weight: float
+    activity_gain: float
+    closure_rate: float
+    closure_gain: float
+    inspiration_decay: float
 
 
-@numba.njit(cache=True)
-def goal_agreement(goals: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:  # pragma: no cover
-    """:func:`agreement_of` for each pair ``(a[x], b[x])`` (in [0, 1])."""
-    out = np.empty(len(a))
-    for x in range(len(a)):
-        out[x] = agreement_of(goals, a[x], b[x])
-    return out
-
-
-def kernel_params(p: InteractionParams) -> tuple:
-    """The interaction parameters in the order :func:`_interact` takes them."""
-    return (p.activity_rate, p.goal_weight, p.activity_gain, p.closure_rate, p.closure_gain,
-            p.inspiration_decay)
+def kernel_params(p: InteractionParams) -> InteractionKernel:
+    """The interaction parameters as the compiled month takes them."""
+    return record(InteractionKernel, p)
 
 
 @numba.njit(cache=True)
-def _joint_activity(participating, goals, a, b, strength, kind, last_used, last_activity, count,
-                    month, stream, activity_rate, goal_weight, activity_gain):  # pragma: no cover
+def _joint_activity(s, t, count, month, stream, p):  # pragma: no cover - compiled
     """Joint activity; draws one uniform per tie between participants."""
+    participating, goals = s.participating, s.goals
+    a, b, strength = t.a, t.b, t.strength
     used = np.empty(count, np.int64)
     m = 0
     for e in range(count):
         u, v = a[e], b[e]
         if not (participating[u] and participating[v]):
             continue
-        chance = activity_rate * strength[e] * (1.0 - goal_weight + goal_weight * agreement_of(goals, u, v))
+        chance = p.activity_rate * strength[e] * (1.0 - p.goal_weight
+                                                  + p.goal_weight * goal_agreement_of(goals, u, v))
         if uniform(stream) < chance:
             used[m] = e
             m += 1
-            strength[e] += activity_gain * (1.0 - strength[e])
-            last_used[e] = month
-            last_activity[e] = month
-            both_market = np.argmax(goals[u]) == _MARKETING_GOAL and np.argmax(goals[v]) == _MARKETING_GOAL
-            kind[e] = MARKETING if both_market else JOINT_ACTIVITY
+            strength[e] += p.activity_gain * (1.0 - strength[e])
+            t.last_used[e] = month
+            t.last_activity[e] = month
+            both_market = np.argmax(goals[u]) == MARKETING_GOAL and np.argmax(goals[v]) == MARKETING_GOAL
+            t.kind[e] = MARKETING if both_market else JOINT_ACTIVITY
     return used[:m]
 
 
 @numba.njit(cache=True)
-def _close_triads(participating, inspiration, key, a, b, strength, kind, formed, last_used,
-                  last_activity, count, month, stream, closure_rate,
-                  closure_gain):  # pragma: no cover - compiled
+def _close_triads(s, t, count, month, stream, p):  # pragma: no cover - compiled
     """Triadic closure; draws one uniform per participant with ties, two more if it reaches out."""
+    participating, inspiration, key, a, b = s.participating, s.inspiration, t.key, t.a, t.b
     n = len(participating)
-    if closure_rate == 0:
+    if p.closure_rate == 0:
         return count
-    degree = np.zeros(n, np.int64)
-    for e in range(count):
-        if participating[a[e]] and participating[b[e]]:
-            degree[a[e]] += 1
-            degree[b[e]] += 1
+    degree = degrees(n, a[:count], b[:count], participating)
     start = np.zeros(n + 1, np.int64)
     for v in range(n):
         start[v + 1] = start[v] + degree[v]
@@ -104,7 +95,7 @@ def _close_triads(participating, inspiration, key, a, b, strength, kind, formed,
     first, second = np.empty(n, np.int64), np.empty(n, np.int64)
     m = 0
     for v in range(n):
-        if not participating[v] or degree[v] == 0 or uniform(stream) >= closure_rate * inspiration[v]:
+        if not participating[v] or degree[v] == 0 or uniform(stream) >= p.closure_rate * inspiration[v]:
             continue
         friend = partner[start[v] + int(uniform(stream) * degree[v])]
         other = partner[start[friend] + int(uniform(stream) * degree[friend])]
@@ -116,23 +107,23 @@ def _close_triads(participating, inspiration, key, a, b, strength, kind, formed,
             continue  # already tied
         first[m], second[m] = v, other
         m += 1
-    gain = np.full(m, closure_gain)
+    gain = np.full(m, p.closure_gain)
     new_kind = np.full(m, EXCHANGE, np.int8)
-    return reinforce_pairs(key, a, b, strength, kind, formed, last_used, last_activity, count, n,
-                           first[:m], second[:m], gain, new_kind, month)
+    return reinforce_pairs(t, count, n, first[:m], second[:m], gain, new_kind, month)
 
 
 @numba.njit(cache=True)
-def _interact(participating, goals, inspiration, key, a, b, strength, kind, formed, last_used,
-              last_activity, count, month, stream, activity_rate, goal_weight, activity_gain,
-              closure_rate, closure_gain, inspiration_decay):  # pragma: no cover - compiled
-    """Joint activity, then closure; inspiration fades. Returns the new count of ties."""
-    _joint_activity(participating, goals, a, b, strength, kind, last_used, last_activity, count,
-                    month, stream, activity_rate, goal_weight, activity_gain)
-    count = _close_triads(participating, inspiration, key, a, b, strength, kind, formed, last_used,
-                          last_activity, count, month, stream, closure_rate, closure_gain)
+def interaction_kernel(s, t, count, month, stream, p):  # pragma: no cover - compiled
+    """Joint activity, then closure; inspiration fades. Returns the new count of ties.
+
+    ``s`` is the state's :class:`~netsim.state.StateArrays`, ``t`` the tie buffers and ``p``
+    an :class:`InteractionKernel`.
+    """
+    _joint_activity(s, t, count, month, stream, p)
+    count = _close_triads(s, t, count, month, stream, p)
+    inspiration = s.inspiration
     for v in range(len(inspiration)):
-        inspiration[v] *= 1.0 - inspiration_decay
+        inspiration[v] *= 1.0 - p.inspiration_decay
     return count
 
 
@@ -145,10 +136,7 @@ def joint_activity(state: GroupState, p: InteractionParams, rng: np.random.Gener
                    month: int) -> np.ndarray:
     """Joint activity along participant ties; return the indices of the ties used."""
     t = state.ties
-    _, a, b, strength, kind, _, last_used, last_activity = t.buffers()
-    return _joint_activity(state.participating, state.goals, a, b, strength, kind, last_used,
-                           last_activity, t.count, month, as_stream(rng), p.activity_rate,
-                           p.goal_weight, p.activity_gain)
+    return _joint_activity(state.arrays(), t.buffers(), t.count, month, as_stream(rng), kernel_params(p))
 
 
 def triadic_closure(state: GroupState, p: InteractionParams, rng: np.random.Generator | np.ndarray,
@@ -156,9 +144,8 @@ def triadic_closure(state: GroupState, p: InteractionParams, rng: np.random.Gene
     """Friends of friends meet; return how many new ties formed."""
     t = state.ties
     before = t.count
-    t.count = _close_triads(state.participating, state.inspiration,
-                            *t.buffers(tie_room(p, int(state.participating.sum()))), t.count, month,
-                            as_stream(rng), p.closure_rate, p.closure_gain)
+    t.count = _close_triads(state.arrays(), t.buffers(tie_room(p, int(state.participating.sum()))),
+                            t.count, month, as_stream(rng), kernel_params(p))
     return t.count - before
 
 
@@ -169,6 +156,5 @@ def interact(state: GroupState, p: InteractionParams, rng: np.random.Generator |
     ``rng`` is the model's generator, or a stream state (``netsim/stream.py``) to draw from.
     """
     t = state.ties
-    t.count = _interact(state.participating, state.goals, state.inspiration,
-                        *t.buffers(tie_room(p, int(state.participating.sum()))), t.count, month,
-                        as_stream(rng), *kernel_params(p))
+    t.count = interaction_kernel(state.arrays(), t.buffers(tie_room(p, int(state.participating.sum()))),
+                        t.count, month, as_stream(rng), kernel_params(p))

@@ -15,7 +15,8 @@ from netsim.population import GroupFeatures
 from netsim.scenario import RecruitmentParams
 from netsim.state import GroupState
 
-__all__ = ["is_wave_month", "join_probability", "recruit"]
+__all__ = ["default_join_probability", "is_wave_month", "join_probability", "recruit"]
+
 
 def join_probability(features: GroupFeatures, p: RecruitmentParams) -> np.ndarray:
     """Chance that each group joins when invited."""
@@ -23,6 +24,11 @@ def join_probability(features: GroupFeatures, p: RecruitmentParams) -> np.ndarra
              + p.support_effect * features.agencies
              + p.capacity_effect * (features.mean_capacity - 0.5))
     return 1.0 / (1.0 + np.exp(-logit))
+
+
+def default_join_probability(features: GroupFeatures) -> np.ndarray:
+    """:func:`join_probability` with the schema's default parameters (draws the shipped baseline)."""
+    return join_probability(features, RecruitmentParams())
 
 
 def is_wave_month(p: RecruitmentParams, month: int) -> bool:

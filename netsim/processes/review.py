@@ -10,17 +10,19 @@ the much smaller ``value_convergence``.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 
-from netsim.population import CAPACITIES
+from netsim.codes import KNOWLEDGE
+from netsim.compiled import record
 from netsim.scenario import ReviewParams
 from netsim.state import GroupState
 from netsim.stream import as_stream, uniform
 
-__all__ = ["hold_review", "is_review_month", "kernel_params", "move_towards_partners"]
-
-_KNOWLEDGE = CAPACITIES.index("knowledge")
+__all__ = ["ReviewKernel", "hold_review", "is_review_month", "kernel_params",
+           "move_towards_partners", "review_kernel"]
 
 
 def is_review_month(p: ReviewParams, month: int) -> bool:
@@ -58,32 +60,44 @@ def move_towards_partners(x: np.ndarray, a: np.ndarray, b: np.ndarray, w: np.nda
                 x[v, j] += weight * (total[v, j] / mass[v] - x[v, j])
 
 
-def kernel_params(p: ReviewParams) -> tuple:
-    """The review parameters in the order :func:`_hold_review` takes them."""
-    return (p.revise_prob, p.plan_gain, p.goal_convergence, p.value_convergence)
+class ReviewKernel(NamedTuple):
+    """The review parameters as :func:`review_kernel` reads them (see :func:`kernel_params`)."""
+
+    revise_prob: float
+    plan_gain: float
+    goal_convergence: float
+    value_convergence: float
+
+
+def kernel_params(p: ReviewParams) -> ReviewKernel:
+    """The review parameters as the compiled month takes them."""
+    return record(ReviewKernel, p)
 
 
 @numba.njit(cache=True)
-def _hold_review(participating, inspiration, capacities, plan_quality, revisions, goals, values,
-                 a, b, strength, count, stream, revise_prob, plan_gain, goal_convergence,
-                 value_convergence):  # pragma: no cover - compiled
-    """One review; draws one uniform per participant."""
+def review_kernel(s, t, count, stream, p):  # pragma: no cover - compiled
+    """One review; draws one uniform per participant.
+
+    ``s`` is the state's :class:`~netsim.state.StateArrays`, ``t`` the tie buffers and ``p``
+    a :class:`ReviewKernel`.
+    """
+    participating, plan_quality, a, b = s.participating, s.plan_quality, t.a, t.b
     members = np.flatnonzero(participating)
     revised = np.empty(len(members), np.int64)
     m = 0
     for v in members:
-        if uniform(stream) < revise_prob * (0.5 + 0.5 * inspiration[v]):
-            gain = plan_gain * (0.5 + 0.5 * capacities[v, _KNOWLEDGE])
+        if uniform(stream) < p.revise_prob * (0.5 + 0.5 * s.inspiration[v]):
+            gain = p.plan_gain * (0.5 + 0.5 * s.capacities[v, KNOWLEDGE])
             plan_quality[v] += gain * (1.0 - plan_quality[v])
-            revisions[v] += 1
+            s.revisions[v] += 1
             revised[m] = v
             m += 1
     live = np.empty(count, np.bool_)
     for e in range(count):
         live[e] = participating[a[e]] and participating[b[e]]
-    la, lb, lw = a[:count][live], b[:count][live], strength[:count][live]
-    move_towards_partners(goals, la, lb, lw, goal_convergence)
-    move_towards_partners(values, la, lb, lw, value_convergence)
+    la, lb, lw = a[:count][live], b[:count][live], t.strength[:count][live]
+    move_towards_partners(s.goals, la, lb, lw, p.goal_convergence)
+    move_towards_partners(s.values, la, lb, lw, p.value_convergence)
     return revised[:m]
 
 
@@ -93,6 +107,4 @@ def hold_review(state: GroupState, p: ReviewParams, rng: np.random.Generator | n
     ``rng`` is the model's generator, or a stream state (``netsim/stream.py``) to draw from.
     """
     t = state.ties
-    return _hold_review(state.participating, state.inspiration, state.capacities, state.plan_quality,
-                        state.revisions, state.goals, state.values, t.a, t.b, t.strength, t.count,
-                        as_stream(rng), *kernel_params(p))
+    return review_kernel(state.arrays(), t.buffers(), t.count, as_stream(rng), kernel_params(p))
