@@ -184,11 +184,17 @@ def _grid(sweeps: Sequence[tuple[str, Sequence[Any]]]) -> list[Point]:
 # -- run identity and seeds -----------------------------------------------------------------
 
 
-def run_identity(scenario: str, point: Point | Mapping[str, Any], replicate: int) -> str:
-    """The canonical text of a run's identity: scenario name, sorted sweep values, replicate."""
+def run_identity(scenario: str, point: Point | Mapping[str, Any], replicate: int, stream: str = "") -> str:
+    """The canonical text of a run's identity: scenario name, sorted sweep values, replicate.
+
+    A run of a design with common random numbers also names its ``stream`` (see
+    :class:`BatchPlan`); other runs' identities do not mention it.
+    """
     items = sorted(point.items()) if isinstance(point, Mapping) else sorted(point)
-    return json.dumps([scenario, [[k, v] for k, v in items], int(replicate)],
-                      separators=(",", ":"), ensure_ascii=True)
+    ident: list[Any] = [scenario, [[k, v] for k, v in items], int(replicate)]
+    if stream:
+        ident.append(stream)
+    return json.dumps(ident, separators=(",", ":"), ensure_ascii=True)
 
 
 def run_id(identity: str) -> str:
@@ -218,6 +224,8 @@ class RunSpec:
         replicate: Replicate index, from 0.
         seed: The run's seed (:func:`run_seed`).
         run_id: The run's id (:func:`run_id`).
+        stream: Its stream of random numbers, in a design with common random numbers
+            (empty otherwise).
     """
 
     scenario: str
@@ -225,6 +233,7 @@ class RunSpec:
     replicate: int
     seed: int
     run_id: str
+    stream: str = ""
 
     def label(self) -> str:
         """The run in words, e.g. ``baseline forum.interval=2 replicate 3``."""
@@ -248,6 +257,10 @@ class BatchPlan:
         sweeps: The ``--sweep`` values as given, if the points are a grid.
         kind: ``"batch"`` or ``"sensitivity"``.
         extra: More of the plan to record in the manifest (e.g. the sensitivity design).
+        streams: Common random numbers: one label per point. Points of one label share
+            their random numbers (replicate ``r`` of each has the seed of the label's
+            replicate ``r``, whatever its parameter values), and a point may come more
+            than once with different labels. Empty: every run has its own seed.
     """
 
     scenarios: tuple[Scenario, ...]
@@ -258,16 +271,19 @@ class BatchPlan:
     sweeps: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     kind: str = "batch"
     extra: Mapping[str, Any] = field(default_factory=dict)
+    streams: tuple[str, ...] = ()
 
     @cached_property
     def runs(self) -> list[RunSpec]:
         """Every run: scenarios in order, then points, then replicates."""
         out = []
         for sc in self.scenarios:
-            for point in self.points:
+            for i, point in enumerate(self.points):
+                stream = self.streams[i] if self.streams else ""
                 for r in range(self.replicates):
-                    ident = run_identity(sc.name, point, r)
-                    out.append(RunSpec(sc.name, point, r, run_seed(self.seed, ident), run_id(ident)))
+                    ident = run_identity(sc.name, point, r, stream)
+                    shared = run_identity(sc.name, (), r, stream) if stream else ident
+                    out.append(RunSpec(sc.name, point, r, run_seed(self.seed, shared), run_id(ident), stream))
         return out
 
     def scenario(self, name: str) -> Scenario:
@@ -305,7 +321,8 @@ class BatchPlan:
 
 def make_plan(scenarios: Sequence[Scenario], *, sweeps: Sequence[tuple[str, Sequence[Any]]] = (),
               points: Sequence[Mapping[str, Any]] | None = None, replicates: int = 1, seed: int = 1,
-              kind: str = "batch", extra: Mapping[str, Any] | None = None) -> BatchPlan:
+              kind: str = "batch", extra: Mapping[str, Any] | None = None,
+              streams: Sequence[str] = ()) -> BatchPlan:
     """Make and validate the plan of a batch.
 
     Args:
@@ -316,6 +333,7 @@ def make_plan(scenarios: Sequence[Scenario], *, sweeps: Sequence[tuple[str, Sequ
         seed: Base seed (0 or more).
         kind: Recorded in the manifest.
         extra: More to record in the manifest's plan.
+        streams: Common random numbers: a label per point of ``points`` (see :class:`BatchPlan`).
 
     Raises:
         BatchError: Repeated scenario names, a key swept twice, a point the schema
@@ -337,7 +355,10 @@ def make_plan(scenarios: Sequence[Scenario], *, sweeps: Sequence[tuple[str, Sequ
     else:
         grid = [tuple(sorted((k, _coerce(k, v, "sample point")) for k, v in p.items())) for p in points]
         inputs = tuple(dict(grid[0])) if grid else ()
-        if len(set(grid)) < len(grid):
+        if streams and len(streams) != len(grid):
+            raise BatchError(f"{len(streams)} streams for {len(grid)} points")
+        keyed = list(zip(grid, streams, strict=True)) if streams else grid
+        if len(set(keyed)) < len(keyed):
             raise BatchError("the same point is given twice")
     for sc in scenarios:
         for point in grid:
@@ -347,7 +368,8 @@ def make_plan(scenarios: Sequence[Scenario], *, sweeps: Sequence[tuple[str, Sequ
             except ScenarioError as e:
                 raise BatchError(str(e)) from None
     swept = tuple((k, tuple(v)) for k, v in sweeps) if points is None else ()
-    return BatchPlan(tuple(scenarios), tuple(grid), replicates, seed, inputs, swept, kind, dict(extra or {}))
+    return BatchPlan(tuple(scenarios), tuple(grid), replicates, seed, inputs, swept, kind, dict(extra or {}),
+                     tuple(streams))
 
 
 # -- what workers need ----------------------------------------------------------------------
@@ -443,6 +465,8 @@ def _identity(runs: Sequence[RunSpec], inputs: Sequence[str]) -> dict[str, list[
     cols: dict[str, list[Any]] = {"scenario": [r.scenario for r in runs]}
     for k in inputs:
         cols[k] = [dict(r.point)[k] for r in runs]
+    if runs and runs[0].stream:
+        cols["stream"] = [r.stream for r in runs]
     cols["replicate"] = [r.replicate for r in runs]
     cols["seed"] = [r.seed for r in runs]
     cols["run_id"] = [r.run_id for r in runs]

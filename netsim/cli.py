@@ -144,13 +144,18 @@ def _print_summary(sc: Scenario, seed: int, final: dict[str, Any], out: Path | N
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
 def validate(files: tuple[str, ...]) -> None:
-    """Check scenario FILES; print what is wrong with each (exit 2 if any is bad)."""
+    """Check scenario FILES; print everything wrong with each (exit 2 if any is bad)."""
     bad = 0
     for f in files:
         try:
             sc = load_scenario(f)
+            if sc.params.population.synthetic_groups == 0:  # the data file it would read
+                groups = sc.resolve(sc.params.population.groups_file)
+                if not groups.is_file():
+                    raise ScenarioError(f"{f}: key 'population.groups_file': {groups}: no such file")
         except ScenarioError as e:
-            click.echo(f"netsim: error: {e}", err=True)
+            for line in e.errors:
+                click.echo(f"netsim: error: {line}", err=True)
             bad += 1
         else:
             click.echo(f"{f}: ok ({sc.name})")
@@ -159,10 +164,12 @@ def validate(files: tuple[str, ...]) -> None:
 
 
 def _default_scenarios_dir() -> Path:
+    from netsim.scenario import SHIPPED_SCENARIOS
+
     here = Path.cwd() / "scenarios"
     if here.is_dir():
         return here
-    return Path(__file__).resolve().parent.parent / "scenarios"
+    return SHIPPED_SCENARIOS
 
 
 @cli.command()
@@ -366,8 +373,11 @@ def batch(scenario_files: tuple[str, ...], replicates: int, sweeps: tuple[str, .
               help="Morris: trajectories (runs = samples x (params + 1)). Sobol: base samples, a power "
                    "of 2 (runs = samples x (params + 2)).")
 @click.option("--params", default=None, metavar="KEY,KEY,...",
-              help="Parameters to vary over their declared ranges; default: every numeric parameter "
-                   "of the programme's mechanisms (not run.*, population.* or start/end months).")
+              help="Parameters to vary over their declared ranges; default: every intervention and "
+                   "mechanism parameter with a plausible span (not run.*, start/end months or the "
+                   "outcome-defining thresholds).")
+@click.option("--thresholds", is_flag=True,
+              help="Add the outcome-defining thresholds (emergence.*) to the default parameters.")
 @click.option("--output", "outputs", multiple=True, metavar="NAME",
               help="Model output at the final month to analyse (repeatable); default: "
                    "structured_share and cross_district_tie_share.")
@@ -377,17 +387,24 @@ def batch(scenario_files: tuple[str, ...], replicates: int, sweeps: tuple[str, .
 @_engine_options
 @click.option("--out", type=click.Path(path_type=Path), required=True,
               help="Folder for the runs (resumable), indices.csv and sensitivity.png/.svg.")
-def sensitivity(scenario_file: str, method: str, samples: int, params: str | None, outputs: tuple[str, ...],
-                replicates: int, levels: int, assignments: tuple[str, ...], months: int | None, seed: int,
-                workers: int, dask: str | None, chunk: int | None, quiet: bool, out: Path) -> None:
-    """Global sensitivity of outputs to parameters, with SALib, over the schema's ranges."""
+def sensitivity(scenario_file: str, method: str, samples: int, params: str | None, thresholds: bool,
+                outputs: tuple[str, ...], replicates: int, levels: int, assignments: tuple[str, ...],
+                months: int | None, seed: int, workers: int, dask: str | None, chunk: int | None, quiet: bool,
+                out: Path) -> None:
+    """Global sensitivity of outputs to parameters, with SALib, over the schema's ranges.
+
+    The points of each Morris trajectory (or Sobol block) share their random numbers, and a
+    dummy parameter that moves only the random numbers gives the noise floor: an index that
+    does not clear it cannot be told from chance.
+    """
     from netsim import sensitivity as sa
     from netsim.batch import BatchError
     from netsim.store import ResultStore
 
     sc = _scenario(scenario_file, assignments, months)
     try:
-        specs = sa.select_params([p.strip() for p in params.split(",")] if params else None)
+        specs = sa.select_params([p.strip() for p in params.split(",")] if params else None,
+                                 thresholds=thresholds)
         names = sa.check_outputs(outputs)
         X = sa.design(specs, method, samples=samples, seed=seed, levels=levels)
         plan = sa.plan(sc, specs, X, method=method, samples=samples, replicates=replicates, seed=seed,
@@ -396,7 +413,7 @@ def sensitivity(scenario_file: str, method: str, samples: int, params: str | Non
         raise BadInput(str(e)) from None
     store, engine = _prepare(plan, out, workers, dask, chunk)
     outcome = _execute(plan, store, engine, chunk, quiet)
-    Y, missing = sa.responses(ResultStore(out), specs, X, names)
+    Y, missing = sa.responses(ResultStore(out), plan, names)
     if missing:
         click.echo(f"netsim: {missing} missing responses (failed runs or undefined outputs) were "
                    "filled with the output's mean", err=True)
@@ -406,11 +423,22 @@ def sensitivity(scenario_file: str, method: str, samples: int, params: str | Non
     write_bytes_atomic(out / "indices.csv", lambda p: indices.to_csv(p, index=False))
     write_bytes_atomic(out / "sensitivity.png", lambda p: fig.savefig(p, format="png", dpi=150))
     write_bytes_atomic(out / "sensitivity.svg", lambda p: fig.savefig(p, format="svg"))
+    written = ["indices.csv", "sensitivity.png/.svg"]
+    if method == "morris":
+        plane = sa.mu_sigma_chart(indices, title=f"Morris μ*-σ of {sc.name} ({len(X)} evaluations)")
+        write_bytes_atomic(out / "mu_sigma.png", lambda p: plane.savefig(p, format="png", dpi=150))
+        write_bytes_atomic(out / "mu_sigma.svg", lambda p: plane.savefig(p, format="svg"))
+        written.append("mu_sigma.png/.svg")
     key = "mu_star" if method == "morris" else "ST"
     for name in names:
-        top = indices[indices["output"] == name].sort_values(key, ascending=False).head(8)
-        click.echo(f"{name}: " + ", ".join(f"{r.parameter} {getattr(r, key):.3g}" for r in top.itertuples()))
-    click.echo(f"Wrote {out}/indices.csv and {out}/sensitivity.png/.svg ({key} per parameter)")
+        d = indices[indices["output"] == name]
+        above = d[d["above_noise"]].sort_values(key, ascending=False)
+        click.echo(f"{name}: noise floor (the dummy's {key}) {d['noise_floor'].iloc[0]:.3g}; above it: "
+                   + (", ".join(f"{r.parameter} {getattr(r, key):.3g}" for r in above.head(8).itertuples())
+                      or "none"))
+    for line in sa.doubts(indices, method):
+        click.echo(f"netsim: warning: {line}", err=True)
+    click.echo(f"Wrote {', '.join(f'{out}/{w}' for w in written)} ({key} per parameter)")
     _report_failures(outcome)
 
 

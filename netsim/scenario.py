@@ -41,8 +41,10 @@ __all__ = [
     "ForumTopic",
     "Goal",
     "Kind",
+    "PROJECT",
     "ParamSpec",
     "Parameters",
+    "SHIPPED_SCENARIOS",
     "Scenario",
     "ScenarioError",
     "CONSISTENCY",
@@ -66,8 +68,23 @@ Kind = Literal["cooperative", "womens_cooperative_group", "credit_union", "savin
 Capacity = Literal["leadership", "finance", "production", "marketing", "knowledge"]
 
 
+#: The project's folder: the shipped scenarios and calibration files are in it, and the
+#: defaults' relative data paths (such as ``calibration/population.csv``) are read from it.
+PROJECT = Path(__file__).resolve().parent.parent
+#: The shipped scenario files, which ``base = "NAME"`` finds from any folder.
+SHIPPED_SCENARIOS = PROJECT / "scenarios"
+
+
 class ScenarioError(ValueError):
-    """A scenario or groups file that cannot be used; the message says where and why."""
+    """A scenario or groups file that cannot be used; the message says where and why.
+
+    Attributes:
+        errors: Every problem found, one line each (the message is them, one per line).
+    """
+
+    def __init__(self, *errors: str) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = list(errors)
 
 
 def param(default: Any, *, low: float | None = None, high: float | None = None,
@@ -349,13 +366,17 @@ def check_consistency(params: Parameters, *, source: str) -> Parameters:
     """Check the pairs of :data:`CONSISTENCY`; return ``params`` unchanged.
 
     Raises:
-        ScenarioError: naming ``source``, both keys with their values, and the rule.
+        ScenarioError: naming ``source``, both keys with their values, and the rule, for
+            every pair that contradicts.
     """
+    problems = []
     for first, second, rule, words in CONSISTENCY:
         x, y = params.get(first), params.get(second)
         if not rule(x, y):
-            raise ScenarioError(f"{source}: keys '{first}' ({_show(x)}) and '{second}' ({_show(y)}) "
-                                f"contradict each other: {words}")
+            problems.append(f"{source}: keys '{first}' ({_show(x)}) and '{second}' ({_show(y)}) "
+                            f"contradict each other: {words}")
+    if problems:
+        raise ScenarioError(*problems)
     return params
 
 
@@ -502,7 +523,12 @@ class Scenario:
         params: Every parameter's value.
         path: The file it came from, if any.
         sha256: Hash of the file and of every file it inherits from.
-        root: Folder that relative data paths are read from.
+        root: The project folder of the file (the nearest folder above it with a
+            ``pyproject.toml`` or a ``calibration`` folder), else the current folder.
+        data_dirs: Where a relative data path (``population.groups_file``) is looked for, in
+            order: the folder of the file that declared it and that file's project folder;
+            the current folder for a value given with ``--set``; then netsim's own folder
+            (:data:`PROJECT`), where the defaults' files are.
     """
 
     name: str
@@ -511,23 +537,32 @@ class Scenario:
     path: Path | None = None
     sha256: str = ""
     root: Path = field(default_factory=Path.cwd)
+    data_dirs: tuple[Path, ...] = ()
 
     def with_overrides(self, overrides: Mapping[str, Any], *, source: str = "--set") -> Scenario:
-        """Return a copy with dotted-key values replaced and validated."""
+        """Return a copy with dotted-key values replaced and validated.
+
+        A relative data path given here is read from the current folder first.
+        """
         if not overrides:
             return self
         params = apply_overrides(self.params, overrides, source=source)
-        return Scenario(self.name, self.question, params, self.path, self.sha256, self.root)
+        dirs = self.data_dirs
+        if any(k in overrides for k in _PATH_KEYS):
+            dirs = (Path.cwd(), PROJECT)
+        return Scenario(self.name, self.question, params, self.path, self.sha256, self.root, dirs)
 
     def resolve(self, relative: str) -> Path:
-        """Resolve a data path from the scenario: its own folder first, then the root."""
+        """Resolve a data path: the first of :attr:`data_dirs` that has it (else the first's path)."""
         if os.path.isabs(relative):
             return Path(relative)
-        if self.path is not None:
-            beside = os.path.join(os.path.dirname(self.path), relative)
-            if os.path.exists(beside):
-                return Path(beside)
-        return self.root / relative
+        beside = (Path(os.path.dirname(self.path)),) if self.path else ()
+        dirs = self.data_dirs or (*beside, self.root, PROJECT)
+        for d in dirs:
+            candidate = os.path.join(d, relative)
+            if os.path.exists(candidate):
+                return Path(candidate)
+        return Path(dirs[0]) / relative
 
 
 def read_user_text(path: Path, *, expected: str, if_empty: str) -> str:
@@ -577,26 +612,49 @@ def _find_project_root(start: Path) -> Path:
     return Path.cwd()
 
 
+def _base_file(current: Path, base: str) -> Path:
+    """The file ``base = "..."`` in ``current`` names: beside it, else a shipped scenario of that name."""
+    candidate = current.parent / base
+    candidate = candidate if candidate.suffix == ".toml" else candidate.with_suffix(".toml")
+    if candidate.exists():
+        return candidate
+    shipped = SHIPPED_SCENARIOS / candidate.name
+    if "/" not in base and os.sep not in base and shipped.exists():
+        return shipped
+    names = ", ".join(sorted(f.stem for f in SHIPPED_SCENARIOS.glob("*.toml")))
+    raise ScenarioError(f"{current}: key 'base': no scenario {base!r}: not {candidate}, nor a shipped "
+                        f"scenario ({names})")
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read, inherit and validate a scenario file.
 
     Args:
-        path: The TOML file. ``base = "name"`` in it inherits from ``name.toml`` in the
-            same folder (or a relative path), recursively.
+        path: The TOML file, or the name of a shipped scenario (``"baseline"``).
+            ``base = "name"`` in it inherits from ``name.toml`` in the
+            same folder (or a relative path), else from the shipped scenario of that name
+            (:data:`SHIPPED_SCENARIOS`), recursively. Relative data paths are read from
+            the folder of the file that declares them (see :attr:`Scenario.data_dirs`).
 
     Returns:
         The validated :class:`Scenario`.
 
     Raises:
         ScenarioError: The file or one it inherits from is missing, unreadable, not
-            TOML, or has an unknown key or a value out of range.
+            TOML, or has unknown keys or values out of range; for the file itself, every
+            such problem is reported (:attr:`ScenarioError.errors`).
     """
     path = Path(path)
+    if not path.exists() and path.suffix == "" and len(path.parts) == 1 \
+            and (SHIPPED_SCENARIOS / f"{path}.toml").exists():
+        path = SHIPPED_SCENARIOS / f"{path}.toml"  # a shipped scenario by name
     chain: list[Path] = []
+    files: list[Path] = []
     tables: list[dict[str, Any]] = []
     digest = hashlib.sha256()
     current: Path | None = path
     chain_child = path
+    problems: list[str] = []
     while current is not None:
         resolved = current.resolve()
         if resolved in chain:
@@ -608,34 +666,65 @@ def load_scenario(path: str | Path) -> Scenario:
             if current is path:
                 raise
             raise ScenarioError(f"{chain_child}: key 'base': {e}") from None
-        validate_parameters({k: v for k, v in data.items() if k not in _TOP_KEYS}, source=str(current),
-                            whole=False)
+        try:
+            validate_parameters({k: v for k, v in data.items() if k not in _TOP_KEYS}, source=str(current),
+                                whole=False)
+        except ScenarioError as e:
+            if current is not path:
+                raise
+            problems.extend(e.errors)
+        if current is path:
+            for key in ("name", "question"):
+                if key in data and not isinstance(data[key], str):
+                    problems.append(f"{path}: key '{key}': must be a text")
+            if not str(data.get("question", "")).strip():
+                problems.append(f"{path}: key 'question' is missing: say in one line what "
+                                "question this scenario answers")
         digest.update(current.read_bytes())
         tables.append(data)
+        files.append(current)
         base = data.get("base")
         if base is None:
             current = None
         elif not isinstance(base, str) or not base:
-            raise ScenarioError(f"{current}: key 'base': must be a scenario name or path (text)")
+            problems.append(f"{current}: key 'base': must be a scenario name or path (text)")
+            current = None
         else:
-            candidate = current.parent / base
             chain_child = current
-            current = candidate if candidate.suffix == ".toml" else candidate.with_suffix(".toml")
+            try:
+                current = _base_file(current, base)
+            except ScenarioError as e:
+                if chain_child is not path:
+                    raise
+                problems.extend(e.errors)
+                current = None
+        if problems:
+            raise ScenarioError(*problems)
     merged: dict[str, Any] = {}
     for data in reversed(tables):
         body = {k: v for k, v in data.items() if k not in _TOP_KEYS}
         merged = _merge(merged, body)
     top = tables[0]
-    for key in ("name", "question"):
-        if key in top and not isinstance(top[key], str):
-            raise ScenarioError(f"{path}: key '{key}': must be a text")
-    if not str(top.get("question", "")).strip():
-        raise ScenarioError(f"{path}: key 'question' is missing: say in one line what "
-                            "question this scenario answers")
     params = validate_parameters(merged, source=str(path))
+    root = _find_project_root(path.resolve().parent)
+    declared = next((f for f, t in zip(files, tables, strict=True)
+                     if any(k in t.get(_section_of(k), {}) for k in _PATH_NAMES)), None)
+    dirs: tuple[Path, ...] = (PROJECT,)
+    if declared is not None:
+        folder = declared.resolve().parent
+        dirs = (folder, _find_project_root(folder), PROJECT)
     return Scenario(name=str(top.get("name") or path.stem), question=str(top["question"]),
-                    params=params, path=path, sha256=digest.hexdigest(),
-                    root=_find_project_root(path.resolve().parent))
+                    params=params, path=path, sha256=digest.hexdigest(), root=root,
+                    data_dirs=tuple(dict.fromkeys(dirs)))
+
+
+#: Parameters that are paths to data files, read as :meth:`Scenario.resolve` says.
+_PATH_KEYS = ("population.groups_file",)
+_PATH_NAMES = tuple(k.partition(".")[2] for k in _PATH_KEYS)
+
+
+def _section_of(name: str) -> str:
+    return next(k.partition(".")[0] for k in _PATH_KEYS if k.partition(".")[2] == name)
 
 
 def validate_parameters(data: Mapping[str, Any], *, source: str, whole: bool = True) -> Parameters:
@@ -649,19 +738,26 @@ def validate_parameters(data: Mapping[str, Any], *, source: str, whole: bool = T
             chain, whose missing values are not yet its base's.
 
     Raises:
-        ScenarioError: naming ``source``, the first bad key and what it allows.
+        ScenarioError: naming ``source``, every bad key and what it allows (with the
+            nearest known key for a misspelt one).
     """
     sections = _section_models()
+    problems = []
     for section, body in data.items():
         if section not in sections:
-            raise ScenarioError(f"{source}: unknown key '{section}'; allowed at the top: "
-                                + ", ".join(sorted(_TOP_KEYS | set(sections))))
-        if not isinstance(body, dict):
-            raise ScenarioError(f"{source}: key '{section}' must be a table ([{section}])")
+            close = difflib.get_close_matches(section, list(sections), n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            problems.append(f"{source}: unknown key '{section}'; {hint}allowed at the top: "
+                            + ", ".join(sorted(_TOP_KEYS | set(sections))))
+        elif not isinstance(body, dict):
+            problems.append(f"{source}: key '{section}' must be a table ([{section}])")
+    known = {k: v for k, v in data.items() if k in sections and isinstance(v, dict)}
     try:
-        params = Parameters.model_validate(_lists_to_tuples(data))
+        params = Parameters.model_validate(_lists_to_tuples(known))
     except pydantic.ValidationError as e:
-        raise ScenarioError(_explain(e, source)) from None
+        problems.extend(_explain(e, source))
+    if problems:
+        raise ScenarioError(*problems)
     return check_consistency(params, source=source) if whole else params
 
 
@@ -670,15 +766,20 @@ def _lists_to_tuples(data: Mapping[str, Any]) -> dict[str, Any]:
             for s, body in data.items()}
 
 
-def _explain(error: pydantic.ValidationError, source: str) -> str:
-    first = error.errors()[0]
+def _explain(error: pydantic.ValidationError, source: str) -> list[str]:
+    return [_explain_one(e, source) for e in error.errors()]
+
+
+def _explain_one(first: Any, source: str) -> str:
     loc = [str(p) for p in first["loc"]]
     key = ".".join(loc[:2])
     got = first.get("input")
     if first["type"] == "extra_forbidden":
         section = loc[0]
-        names = ", ".join(_section_models()[section].model_fields) if section in _section_models() else ""
-        return f"{source}: unknown key '{key}'; allowed in [{section}]: {names}"
+        fields = list(_section_models()[section].model_fields) if section in _section_models() else []
+        close = difflib.get_close_matches(loc[1] if len(loc) > 1 else "", fields, n=1)
+        hint = f"did you mean '{section}.{close[0]}'? " if close else ""
+        return f"{source}: unknown key '{key}'; {hint}allowed in [{section}]: {', '.join(fields)}"
     try:
         s = spec(key)
     except ScenarioError:

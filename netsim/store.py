@@ -35,7 +35,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["MANIFEST", "TABLES", "ChunkResult", "ResultStore", "StoreError", "write_bytes_atomic"]
+__all__ = ["MANIFEST", "TABLES", "ChunkResult", "ResultStore", "StoreError", "extends", "write_bytes_atomic"]
 
 #: The manifest's file name inside a store.
 MANIFEST = "manifest.json"
@@ -143,7 +143,12 @@ class ResultStore:
         return data
 
     def check_plan(self, plan: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Check that this folder is new, or holds the same plan; write nothing.
+        """Check that this folder is new, or holds the same plan or one this plan extends; write nothing.
+
+        A plan *extends* the stored one when it has the same scenarios, parameter values,
+        base seed and swept keys, at least as many replicates and every swept value of it
+        (:func:`extends`): its runs are then the stored runs and new ones, and the stored
+        runs have the seeds the new plan gives them, so only the new runs need running.
 
         Args:
             plan: The plan record (with a ``sha256`` over every run and its seed).
@@ -158,10 +163,11 @@ class ResultStore:
         if old is None:
             return None
         before = old.get("plan", {})
-        if before.get("sha256") != plan.get("sha256"):
+        if before.get("sha256") != plan.get("sha256") and not extends(plan, before):
             raise StoreError(f"{self.path}: holds the results of a different batch ("
                              f"{_first_difference(before, plan)}); rerun the same command to resume "
-                             "it, or choose another --out folder")
+                             "it, add replicates or sweep values to extend it, or choose another --out "
+                             "folder")
         return old
 
     # -- opening, resuming --------------------------------------------------------------
@@ -185,12 +191,17 @@ class ResultStore:
         self._lock()
         for t in TABLES:
             (self.path / t).mkdir(exist_ok=True)
+        session: dict[str, Any] = {"command": manifest.get("command"), "started": _now()}
         if old is None:
             self.manifest = {"format": _FORMAT, **manifest, "status": "running", "sessions": []}
         else:
             self.manifest = old
             self.manifest["status"] = "running"
-        self.manifest["sessions"].append({"command": manifest.get("command"), "started": _now()})
+            if old.get("plan", {}).get("sha256") != manifest["plan"].get("sha256"):
+                session["extended"] = {"runs_before": old["plan"].get("runs"),
+                                       "runs": manifest["plan"].get("runs")}
+                self.manifest["plan"] = manifest["plan"]
+        self.manifest["sessions"].append(session)
         self._write_manifest()
         return self._tidy()
 
@@ -312,6 +323,26 @@ def _check_creatable(path: Path) -> None:
     read_only = bool(os.statvfs(parent).f_flag & os.ST_RDONLY)
     if read_only or not os.access(parent, os.W_OK | os.X_OK):
         raise StoreError(f"{path}: cannot write in {parent} (no permission or a read-only file system)")
+
+
+def extends(plan: Mapping[str, Any], before: Mapping[str, Any]) -> bool:
+    """Whether ``plan`` holds every run of ``before`` with the same seed, and more.
+
+    True when both are grids (``kind`` batch) with the same scenarios and parameter values,
+    base seed and swept keys, and ``plan`` has at least as many replicates and every swept
+    value of ``before``: a run's seed depends only on the base seed and its identity.
+    """
+    def scenarios(p: Mapping[str, Any]) -> list[tuple[Any, Any]]:
+        return [(s.get("name"), s.get("params_sha256")) for s in p.get("scenarios") or []]
+
+    old_sweeps, new_sweeps = before.get("sweeps") or {}, plan.get("sweeps") or {}
+    return (plan.get("kind") == before.get("kind") == "batch"
+            and plan.get("base_seed") == before.get("base_seed")
+            and scenarios(plan) == scenarios(before)
+            and set(old_sweeps) == set(new_sweeps)
+            and all(set(map(json.dumps, v)) <= set(map(json.dumps, new_sweeps[k]))
+                    for k, v in old_sweeps.items())
+            and int(plan.get("replicates", 0)) >= int(before.get("replicates", 0)))
 
 
 def _first_difference(before: Mapping[str, Any], now: Mapping[str, Any]) -> str:

@@ -350,3 +350,31 @@ def test_a_worker_that_dies_is_replaced_and_its_chunk_redone(tmp_path, baseline)
     assert len(runs) == 12 and runs["run_id"].is_unique and (runs["status"] == "ok").all()
     plain = nb.make_plan([baseline.with_overrides({"run.months": 6})], replicates=12, seed=2)
     assert set(runs["run_id"]) == {r.run_id for r in plain.runs}
+
+
+# -- extending a batch ---------------------------------------------------------------------------
+
+
+def test_an_extended_batch_equals_the_batch_run_whole(tmp_path):
+    out, whole = tmp_path / "ext", tmp_path / "whole"
+    small = ["--sweep", "forum.interval=2,4", "--replicates", "2"]
+    big = ["--sweep", "forum.interval=2,4,6", "--replicates", "3"]
+    common = ["--seed", "5", "--workers", "1", "--chunk", "2", *SMALL]
+    assert invoke("batch", SC["baseline"], *small, *common, "--out", str(out)).exit_code == 0
+    first = set(ResultStore(out).read("runs")["run_id"])
+    r = invoke("batch", SC["baseline"], *big, *common, "--out", str(out))
+    assert r.exit_code == 0, r.output
+    assert "5 now, 4 before" in r.stdout.replace("\n", " ")  # only the new runs were run
+    assert invoke("batch", SC["baseline"], *big, *common, "--out", str(whole)).exit_code == 0
+    a, b = tables(out), tables(whole)
+    for name in ("monthly", "groups", "runs"):  # every table is read in the same stable order
+        pd.testing.assert_frame_equal(a[name], b[name][a[name].columns])
+    assert first < set(a["runs"]["run_id"])
+    manifest = ResultStore(out).manifest_or_disk()
+    assert manifest["plan"]["runs"] == 9
+    assert manifest["sessions"][-1]["extended"] == {"runs_before": 4, "runs": 9}
+    # fewer replicates, another seed or a dropped sweep value is not an extension
+    for other, says in ((["--sweep", "forum.interval=2,4", "--replicates", "1"], "--replicates was 3"),
+                        (["--sweep", "forum.interval=2,8", "--replicates", "3"], "--sweep was")):
+        r = invoke("batch", SC["baseline"], *other, *common, "--out", str(out))
+        assert r.exit_code == 2 and says in r.stderr, r.stderr

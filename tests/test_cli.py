@@ -168,3 +168,46 @@ def test_every_command_has_help():
     for command in cli.commands:
         result = invoke(command, "--help")
         assert result.exit_code == 0 and "Usage" in result.stdout
+
+
+def test_validate_reports_every_error_of_a_file_with_hints(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name='x'\n[decay]\nrate=-1\n[forum]\nintervall=2\nscope='world'\n[folowup]\nvisits=1\n")
+    result = CliRunner().invoke(cli, ["validate", str(bad)])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 5 and all(line.startswith(f"netsim: error: {bad}: ") for line in lines)
+    text = result.stderr
+    assert "'decay.rate'" in text and "'forum.scope'" in text and "key 'question' is missing" in text
+    assert "did you mean 'forum.interval'?" in text and "did you mean 'followup'?" in text
+
+
+def test_a_scenario_in_its_own_folder_inherits_baseline_from_anywhere(tmp_path, monkeypatch):
+    mine = tmp_path / "study"
+    mine.mkdir()
+    (mine / "monthly_forums.toml").write_text(
+        'name = "monthly_forums"\nquestion = "What if forums were monthly?"\nbase = "baseline"\n'
+        "[forum]\ninterval = 1\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    path = str(mine / "monthly_forums.toml")
+    assert invoke("validate", path).exit_code == 0
+    r = invoke("run", path, "--months", "3", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["participants"] > 0
+    # a groups file it declares is read from beside it, from any working folder
+    survey = ROOT / "calibration" / "baseline_groups.csv"
+    (mine / "survey.csv").write_bytes(survey.read_bytes())
+    (mine / "own.toml").write_text('question = "Our own survey?"\nbase = "monthly_forums"\n[population]\n'
+                                   'groups_file = "survey.csv"\n[recruitment]\nenabled = false\n')
+    r = invoke("run", str(mine / "own.toml"), "--months", "2", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["participants"] == len(pd.read_csv(survey))
+    # a missing data file is found by validate, not only when run
+    (mine / "lost.toml").write_text('question = "?"\nbase = "baseline"\n'
+                                    '[population]\ngroups_file = "gone.csv"\n')
+    r = invoke("validate", str(mine / "lost.toml"))
+    assert r.exit_code == 2 and str(mine / "gone.csv") in r.stderr
+    # and a shipped scenario can be named from anywhere
+    assert invoke("run", "baseline", "--months", "1", "--json").exit_code == 0
