@@ -40,3 +40,16 @@ def test_odd_outputs_table_is_the_one_made_from_the_outputs_table():
     text = (ROOT / "docs" / "odd.md").read_text(encoding="utf-8")
     assert outputs_markdown() in text, ("regenerate the outputs table of docs/odd.md (section 4.11) "
                                         "with netsim.measures.outputs_markdown()")
+
+
+def test_the_version_is_one_and_the_citation_names_it():
+    import re
+    import tomllib
+
+    import netsim
+
+    root = Path(__file__).resolve().parent.parent
+    declared = tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
+    assert netsim.__version__ == declared
+    cited = re.search(r'^version: "([^"]+)"', (root / "CITATION.cff").read_text(), re.M)
+    assert cited and cited.group(1) == declared
