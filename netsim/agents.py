@@ -115,7 +115,7 @@ class Group(mesa.Agent):
 
     @property
     def network_id(self) -> int:
-        """The network the group is in, -1 for none."""
+        """The network forum the group belongs to (lasting from month to month), -1 for none."""
         return int(self._state.network_id[self.row])
 
     @property

@@ -18,7 +18,7 @@ import pandas as pd
 
 from netsim.agreement import degrees, goal_agreement_of, value_alignment_of
 from netsim.codes import CAPACITIES, GOALS, KINDS, LOOSE, NETWORK_TYPES, SHARED_IDEOLOGY, STRUCTURED
-from netsim.networks import Networks
+from netsim.processes.emergence import Emergence
 from netsim.state import GroupState
 
 __all__ = ["GROUP_OUTPUTS", "INTEGER_OUTPUTS", "OUTPUTS", "OUTPUT_TABLE", "Collector", "MonthOutputs",
@@ -69,28 +69,47 @@ OUTPUT_TABLE: tuple[Output, ...] = (
            "0); 0 with no ties, NaN with no participants", "coefficient, 0 to 1", False,
            "Clustering", "{:.2f}"),
     Output("largest_cluster", "size of the largest connected component of participants in the graph "
-           "of strong participant ties (an isolated participant is a cluster of 1)", "groups", True,
-           "Largest cluster", "{:.0f}"),
+           "of the ties that count for networks (an isolated participant is a cluster of 1)", "groups",
+           True, "Largest cluster", "{:.0f}"),
     Output("modularity", "Newman modularity of the partition of the participant-tie graph "
            "(unweighted) into districts: Σ_d [e_d / M − (k_d / 2M)²], with M ties, e_d ties inside "
            "district d and k_d the sum of degrees in d; high when ties stay inside districts; NaN "
            "with no ties", "modularity", False, "District modularity", "{:.2f}"),
     Output("cross_district_tie_share", "share of participant ties whose ends are in different "
            "districts; NaN with no ties", "share of ties", False, "Ties across districts", "{:.0%}"),
-    Output("networks", "number of networks (components of strong participant ties with at least "
-           "`emergence.min_size` groups)", "networks", True, "Networks", "{:.0f}"),
-    Output("loose", "loose networks", "networks", True, "Loose networks", "{:.0f}"),
-    Output("structured", "structured networks without a shared ideology", "networks", True,
+    Output("network_ties", "ties that count for networks: between participants, at least "
+           "`emergence.tie_threshold` strong and used for joint activity within "
+           "`emergence.tie_memory` months", "ties", True, "Ties that count for networks", "{:.0f}"),
+    Output("network_density", "`network_ties` / (p (p − 1) / 2) for p participants; NaN if p ≤ 1",
+           "share of possible ties", False, "Density of the ties that count", "{:.2f}"),
+    Output("network_clustering", "average local clustering coefficient over participants in the graph "
+           "of the ties that count (as `clustering`)", "coefficient, 0 to 1", False,
+           "Clustering of the ties that count", "{:.2f}"),
+    Output("isolated_share", "share of participants with no tie that counts for networks",
+           "share of participants", False, "Groups outside every network tie", "{:.0%}"),
+    Output("networks", "network forums (Section 7.7: clusters of at least `emergence.min_size` groups "
+           "carried from month to month, including those lapsed but not yet dissolved)", "networks",
+           True, "Networks", "{:.0f}"),
+    Output("loose", "loose network forums", "networks", True, "Loose networks", "{:.0f}"),
+    Output("structured", "structured network forums without a shared ideology", "networks", True,
            "Structured networks", "{:.0f}"),
-    Output("shared_ideology", "structured networks with a shared ideology", "networks", True,
+    Output("shared_ideology", "structured network forums with a shared ideology", "networks", True,
            "Networks with a shared ideology", "{:.0f}"),
-    Output("marketing_network", "1 if a structured marketing network spans at least "
-           "`emergence.marketing_min_districts` districts, else 0",
-           "1 if present, else 0 (a mean: share of runs)", True,
+    Output("networks_formed", "network forums formed this month", "networks", True,
+           "Networks formed", "{:.0f}"),
+    Output("networks_dissolved", "network forums dissolved this month (after a sustained lapse)",
+           "networks", True, "Networks dissolved", "{:.0f}"),
+    Output("network_age", "mean age of the network forums, months since each formed; NaN with none",
+           "months", False, "Age of the networks", "{:.1f}"),
+    Output("marketing_network", "1 if a structured network forum's joint marketing has spanned at least "
+           "`emergence.marketing_min_districts` districts for `emergence.marketing_months` months in "
+           "a row, else 0", "1 if present, else 0 (a mean: share of runs)", True,
            "Cross-district marketing network", "{:.0%}"),
-    Output("marketing_network_districts", "districts spanned by the widest structured network whose "
-           "agreed top goal is marketing (0 if none)", "districts", True,
+    Output("marketing_network_districts", "districts spanned by the joint marketing of the widest "
+           "cross-district marketing network (0 if none)", "districts", True,
            "Districts in the widest marketing network", "{:.0f}"),
+    Output("marketing_network_age", "months the longest-standing cross-district marketing network has "
+           "been one (0 if none)", "months", True, "Age of the marketing network", "{:.0f}"),
     Output("mean_inspiration", "mean inspiration of participants", "0 to 1", False,
            "Inspiration", "{:.2f}"),
     Output("mean_trust", "mean trust in the team of participants", "0 to 1", False,
@@ -270,25 +289,39 @@ def _group_means(participating, district, inspiration, trust, plan_quality, revi
 
 
 @numba.njit(cache=True)
-def _month_outputs(s, a, b, nets, min_districts):  # pragma: no cover - compiled
+def _month_outputs(s, a, b, em, month):  # pragma: no cover - compiled
     """Every output of :data:`OUTPUT_TABLE`, by name, and each group's degree.
 
     ``s`` is the state's :class:`~netsim.state.StateArrays`, ``(a, b)`` the tie list (sorted,
-    no spare room) and ``nets`` the month's :class:`~netsim.networks.Networks`.
+    no spare room) and ``em`` the month's :class:`~netsim.processes.emergence.Emergence`.
     """
     n = len(s.participating)
+    nets = em.networks
     degree, ties, clustering, modularity, cross, goal_align, value_align = _graph_measures(
         n, a, b, s.participating, True, s.district, s.goals, s.values)
+    counted, m, network_clustering = _graph_measures(n, em.ties_a, em.ties_b, s.participating, True,
+                                                     s.district, s.goals, s.values)[:3]
     p, districts, means = _group_means(s.participating, s.district, s.inspiration, s.trust,
                                        s.plan_quality, s.revisions, s.network_type >= STRUCTURED)
     counts = np.zeros(SHARED_IDEOLOGY + 1, np.int64)
-    for k in nets.type:
-        counts[k] += 1
+    alive, age = 0, 0.0
+    for slot in range(n):
+        if s.forum_formed[slot] >= 0:
+            counts[s.forum_type[slot]] += 1
+            alive += 1
+            age += month - s.forum_formed[slot]
+    isolated = 0
+    for v in range(n):
+        if s.participating[v] and counted[v] == 0:
+            isolated += 1
     # (numba needs each value computed before the call, not inline)
     density = ties / (p * (p - 1) / 2) if p > 1 else np.nan
+    network_density = m / (p * (p - 1) / 2) if p > 1 else np.nan
+    isolated_share = isolated / p if p else np.nan
     mean_degree = 2.0 * ties / p if p else np.nan
     largest_cluster = float(nets.cluster_size.max()) if p else 0.0
-    marketing_network = 1.0 if nets.marketing_districts >= min_districts else 0.0
+    marketing_network = 1.0 if em.marketing_districts > 0 else 0.0
+    network_age = age / alive if alive else np.nan
     outputs = MonthOutputs(
         participants=float(p),
         districts=float(districts),
@@ -299,12 +332,20 @@ def _month_outputs(s, a, b, nets, min_districts):  # pragma: no cover - compiled
         largest_cluster=largest_cluster,
         modularity=modularity,
         cross_district_tie_share=cross,
-        networks=float(len(nets.type)),
+        network_ties=float(m),
+        network_density=network_density,
+        network_clustering=network_clustering,
+        isolated_share=isolated_share,
+        networks=float(alive),
         loose=float(counts[LOOSE]),
         structured=float(counts[STRUCTURED]),
         shared_ideology=float(counts[SHARED_IDEOLOGY]),
+        networks_formed=float(em.formed),
+        networks_dissolved=float(em.dissolved),
+        network_age=network_age,
         marketing_network=marketing_network,
-        marketing_network_districts=float(nets.marketing_districts),
+        marketing_network_districts=float(em.marketing_districts),
+        marketing_network_age=float(em.marketing_age),
         mean_inspiration=means[0],
         mean_trust=means[1],
         mean_plan_quality=means[2],
@@ -317,9 +358,9 @@ def _month_outputs(s, a, b, nets, min_districts):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
-def write_outputs(out, s, a, b, nets, min_districts):  # pragma: no cover - compiled
+def write_outputs(out, s, a, b, em, month):  # pragma: no cover - compiled
     """Write every output into ``out`` (in :data:`OUTPUTS` order) and each group's degree into ``s``."""
-    outputs, degree = _month_outputs(s, a, b, nets, min_districts)
+    outputs, degree = _month_outputs(s, a, b, em, month)
     s.degree[:] = degree
     for i in range(len(outputs)):
         out[i] = outputs[i]
@@ -332,11 +373,10 @@ def outputs_dict(row: np.ndarray) -> dict[str, float | int]:
             for name, x in zip(OUTPUTS, row.tolist(), strict=True)}
 
 
-def monthly_outputs(state: GroupState, nets: Networks, *, min_districts: int) -> dict[str, float]:
-    """Every model-level output of this month (see :data:`OUTPUTS`)."""
+def monthly_outputs(state: GroupState, em: Emergence, month: int) -> dict[str, float]:
+    """Every model-level output of ``month`` (see :data:`OUTPUTS`), after its emergence step ``em``."""
     t = state.ties
-    return outputs_dict(write_outputs(np.empty(len(OUTPUTS)), state.arrays(), t.a, t.b, nets,
-                                      min_districts))
+    return outputs_dict(write_outputs(np.empty(len(OUTPUTS)), state.arrays(), t.a, t.b, em, month))
 
 
 def group_outputs(state: GroupState) -> dict[str, np.ndarray]:

@@ -1,21 +1,28 @@
-"""Networks: clusters of strong ties, and their classification.
+"""Networks: clusters of ties that mean something, and their classification.
 
-A *network* is a connected component of at least ``min_size`` groups in the graph of
-ties at least ``tie_threshold`` strong. It is classified as
+The ties that count are those between participants at least ``tie_threshold`` strong
+and used for joint activity within the last ``tie_memory`` months (:func:`counting_ties`):
+a tie the groups use or have kept, not any tie that happens to be strong. A *network* is
+a connected component of at least ``min_size`` groups in the graph of those ties. It is
+classified as
 
 * **loose**: linked, but without a coordinator, an agreed top goal, or regular joint
   activity;
 * **structured**: a coordinator (a member with leadership at least
   ``coordinator_leadership`` tied to at least ``coordinator_centrality`` of the other
-  members), an agreed top goal (at least ``goal_agreement`` of members put the same
-  goal first) and regular joint activity (at least ``activity_share`` of its ties used
-  for joint activity in the last ``activity_window`` months);
+  members or to ``coordinator_ties`` of them, whichever is fewer, so that a large network
+  is not structurally barred from having one), an agreed top goal (at least
+  ``goal_agreement`` of members put the same goal first) and regular joint activity (at
+  least ``activity_share`` of its ties used for joint activity in the last
+  ``activity_window`` months);
 * **structured with shared ideology**: structured, and value alignment at least
   ``ideology_threshold``.
 
-A structured network whose agreed goal is marketing and whose members span at least
-``marketing_min_districts`` districts is a **cross-district marketing network**, the
-network forum the field study saw arise.
+A structured network's *joint marketing* spans the districts of its members that
+marketed together (a marketing tie inside it with joint activity in the last
+``activity_window`` months); spanning ``marketing_min_districts`` districts, kept up for
+``marketing_months`` months (``netsim/processes/emergence.py``), it is the
+**cross-district marketing network** the field study saw arise.
 
 The functions take plain arrays, so they can be called on any graph;
 :func:`classify_graph` does it for a hand-made :class:`networkx.Graph`.
@@ -26,7 +33,7 @@ Example:
     >>> for i in range(3):
     ...     G.add_node(i, district="A", leadership=0.9, goals=[1, 0, 0, 0, 0],
     ...                values=[0.5, 0.5, 0.5])
-    >>> G.add_edges_from([(0, 1), (1, 2), (0, 2)], strength=0.9, last_activity=5)
+    >>> G.add_edges_from([(0, 1), (1, 2), (0, 2)], strength=0.9, last_activity=5, kind="joint_activity")
     >>> classify_graph(G, month=5).types
     ['shared_ideology']
 """
@@ -39,12 +46,13 @@ import numba
 import numpy as np
 
 from netsim.agreement import degrees, set_alignment
-from netsim.codes import LOOSE, MARKETING_GOAL, NETWORK_TYPES, SHARED_IDEOLOGY, STRUCTURED
+from netsim.codes import LOOSE, NETWORK_TYPES, SHARED_IDEOLOGY, STRUCTURED
 from netsim.compiled import record
 from netsim.scenario import EmergenceParams
+from netsim.ties import MARKETING, TIE_KINDS
 
 __all__ = ["EmergenceKernel", "Networks", "alignment", "classify", "classify_graph",
-           "classify_kernel", "classify_params", "components", "strong_ties"]
+           "classify_kernel", "classify_params", "components", "counting_ties"]
 
 
 @numba.njit(cache=True)
@@ -114,7 +122,10 @@ class Networks(NamedTuple):
         regular_activity: Whether each network has regular joint activity.
         value_alignment: Value alignment of each network.
         node_type: Type code of each node's network (0, ``none``, for a node in no network).
-        marketing_districts: Most districts spanned by a structured marketing network (0 if none).
+        coordinator: The coordinating node of each network (-1 if none).
+        marketing: Districts spanned by each network's recent joint marketing.
+        marketing_districts: Most districts spanned by the joint marketing of a structured
+            network (0 if none).
     """
 
     label: np.ndarray
@@ -128,6 +139,8 @@ class Networks(NamedTuple):
     regular_activity: np.ndarray
     value_alignment: np.ndarray
     node_type: np.ndarray
+    coordinator: np.ndarray
+    marketing: np.ndarray
     marketing_districts: int
 
     @property
@@ -152,6 +165,13 @@ class EmergenceKernel(NamedTuple):
     activity_share: float
     ideology_threshold: float
     marketing_min_districts: int
+    tie_memory: int
+    coordinator_ties: int
+    marketing_months: int
+    lapse_months: int
+    dissolve_after: int
+    meeting_gain: float
+    leadership_gain: float
 
 
 def classify_params(p: EmergenceParams) -> EmergenceKernel:
@@ -160,8 +180,8 @@ def classify_params(p: EmergenceParams) -> EmergenceKernel:
 
 
 @numba.njit(cache=True)
-def classify_kernel(n, a, b, last_activity, district, leadership, goals, values, month,
-              p):  # pragma: no cover - compiled
+def classify_kernel(n, a, b, last_activity, kind, district, leadership, goals, values, month,
+                    p):  # pragma: no cover - compiled
     """Find the networks of the edges ``(a, b)`` (those that count) and classify each.
 
     ``p`` is an :class:`EmergenceKernel`. A network is a component of at least
@@ -188,6 +208,7 @@ def classify_kernel(n, a, b, last_activity, district, leadership, goals, values,
     size = np.zeros(k, np.int64)
     votes = np.zeros((k, n_goals), np.int64)
     coordinated = np.zeros(k, np.bool_)
+    coordinator = np.full(k, -1, np.int64)
     spans = np.zeros((k, n_districts), np.bool_)
     districts = np.zeros(k, np.int64)
     for v in range(n):
@@ -196,13 +217,25 @@ def classify_kernel(n, a, b, last_activity, district, leadership, goals, values,
             continue
         size[net] += 1
         votes[net, np.argmax(goals[v])] += 1
-        # a coordinator: a strong leader tied to enough of the other members
-        if leadership[v] >= p.coordinator_leadership and \
-                degree[v] >= p.coordinator_centrality * (cluster_size[cluster[v]] - 1):
+        # a coordinator: a strong leader tied to enough of the other members (the best tied)
+        needed = min(p.coordinator_centrality * (cluster_size[cluster[v]] - 1), p.coordinator_ties)
+        if leadership[v] >= p.coordinator_leadership and degree[v] >= needed:
             coordinated[net] = True
+            c = coordinator[net]
+            if c < 0 or degree[v] > degree[c] or (degree[v] == degree[c] and leadership[v] > leadership[c]):
+                coordinator[net] = v
         if not spans[net, district[v]]:
             spans[net, district[v]] = True
             districts[net] += 1
+    marketed = np.zeros((k, n_districts), np.bool_)  # districts that marketed together, by network
+    marketing = np.zeros(k, np.int64)
+    for e in range(len(a)):
+        net = label[a[e]]
+        if net >= 0 and kind[e] == MARKETING and last_activity[e] > month - p.activity_window:
+            for v in (a[e], b[e]):
+                if not marketed[net, district[v]]:
+                    marketed[net, district[v]] = True
+                    marketing[net] += 1
     value_alignment = set_alignment(values, label, k)
     ties, recent = np.zeros(k, np.int64), np.zeros(k, np.int64)
     for e in range(len(a)):
@@ -212,7 +245,7 @@ def classify_kernel(n, a, b, last_activity, district, leadership, goals, values,
             recent[net] += last_activity[e] > month - p.activity_window
     top_goal = np.full(k, -1, np.int64)
     regular = np.zeros(k, np.bool_)
-    kind = np.empty(k, np.int8)
+    net_type = np.empty(k, np.int8)
     marketing_districts = 0
     for net in range(k):
         best = np.argmax(votes[net])
@@ -220,70 +253,84 @@ def classify_kernel(n, a, b, last_activity, district, leadership, goals, values,
             top_goal[net] = best
         regular[net] = recent[net] >= p.activity_share * max(ties[net], 1)
         if coordinated[net] and top_goal[net] >= 0 and regular[net]:
-            kind[net] = SHARED_IDEOLOGY if value_alignment[net] >= p.ideology_threshold else STRUCTURED
-            if top_goal[net] == MARKETING_GOAL:
-                marketing_districts = max(marketing_districts, districts[net])
+            net_type[net] = SHARED_IDEOLOGY if value_alignment[net] >= p.ideology_threshold else STRUCTURED
+            marketing_districts = max(marketing_districts, marketing[net])
         else:
-            kind[net] = LOOSE
+            net_type[net] = LOOSE
     node_type = np.zeros(n, np.int8)
     for v in range(n):
         if label[v] >= 0:
-            node_type[v] = kind[label[v]]
-    return Networks(label=label, cluster=cluster, cluster_size=cluster_size, type=kind, size=size,
+            node_type[v] = net_type[label[v]]
+    return Networks(label=label, cluster=cluster, cluster_size=cluster_size, type=net_type, size=size,
                     districts=districts, top_goal=top_goal, coordinated=coordinated,
                     regular_activity=regular, value_alignment=value_alignment, node_type=node_type,
+                    coordinator=coordinator, marketing=marketing,
                     marketing_districts=marketing_districts)
 
 
 @numba.njit(cache=True)
-def strong_ties(a, b, strength, last_activity, participating, tie_threshold):  # pragma: no cover
-    """The ties between participants at least ``tie_threshold`` strong: (a, b, last_activity)."""
+def counting_ties(a, b, strength, last_activity, kind, participating, month, p):  # pragma: no cover
+    """The ties that count for networks: between participants, at least ``p.tie_threshold``
+    strong and used for joint activity within ``p.tie_memory`` months.
+
+    Returns their ``(a, b, last_activity, kind)``.
+    """  # noqa: D205
     keep = np.empty(len(a), np.bool_)
     for e in range(len(a)):
-        keep[e] = participating[a[e]] and participating[b[e]] and strength[e] >= tie_threshold
-    return a[keep], b[keep], last_activity[keep]
+        keep[e] = participating[a[e]] and participating[b[e]] and strength[e] >= p.tie_threshold \
+            and last_activity[e] > month - p.tie_memory
+    return a[keep], b[keep], last_activity[keep], kind[keep]
 
 
 def classify(n: int, a: np.ndarray, b: np.ndarray, last_activity: np.ndarray, *,
              district: np.ndarray, leadership: np.ndarray, goals: np.ndarray,
-             values: np.ndarray, month: int, p: EmergenceParams) -> Networks:
+             values: np.ndarray, month: int, p: EmergenceParams,
+             kind: np.ndarray | None = None) -> Networks:
     """Find and classify the networks of a graph.
 
     Args:
         n: Number of nodes.
-        a: First ends of the edges that count (already at least ``tie_threshold`` strong).
+        a: First ends of the edges that count (already strong and recently used enough).
         b: Second ends of those edges.
         last_activity: Month of each edge's last joint activity.
         district: District code of each node.
         leadership: Leadership capacity of each node.
         goals: (n, len(GOALS)) goal weights; a node's top goal is its largest weight.
-        values: (n, d) values in [0, 1]; alignment as in :func:`alignment` with scale 2.
+        values: (n, d) values in [0, 1]; alignment as in :func:`alignment`.
         month: The current month (for "regular" activity).
         p: Thresholds.
+        kind: Code into :data:`netsim.ties.TIE_KINDS` of each edge (default: joint activity).
     """
+    kind = np.full(len(a), TIE_KINDS.index("joint_activity"), np.int8) if kind is None \
+        else np.asarray(kind, np.int8)
     return classify_kernel(n, np.asarray(a, np.int64), np.asarray(b, np.int64),
-                     np.asarray(last_activity, np.int64), np.asarray(district, np.int64),
-                     np.asarray(leadership, np.float64), np.asarray(goals, np.float64),
-                     np.asarray(values, np.float64), month, classify_params(p))
+                           np.asarray(last_activity, np.int64), kind, np.asarray(district, np.int64),
+                           np.asarray(leadership, np.float64), np.asarray(goals, np.float64),
+                           np.asarray(values, np.float64), month, classify_params(p))
 
 
 def classify_graph(graph, *, month: int, params: EmergenceParams | None = None) -> Networks:
     """Classify the networks of a :class:`networkx.Graph`.
 
     Nodes need ``district``, ``leadership``, ``goals`` (weights over
-    :data:`netsim.population.GOALS`) and ``values``; edges ``strength`` and
-    ``last_activity`` (month). Edges weaker than ``tie_threshold`` are left out.
+    :data:`netsim.codes.GOALS`) and ``values``; edges ``strength``, ``last_activity``
+    (month) and ``kind`` (one of :data:`netsim.ties.TIE_KINDS`, default
+    ``joint_activity``). Edges that do not count (:func:`counting_ties`) are left out.
     """
     p = params or EmergenceParams()
     nodes = list(graph.nodes)
     index = {v: i for i, v in enumerate(nodes)}
     districts = {d: i for i, d in enumerate(sorted({graph.nodes[v]["district"] for v in nodes}))}
-    edges = [(index[u], index[v], d.get("last_activity", -10**6))
-             for u, v, d in graph.edges(data=True) if d.get("strength", 1.0) >= p.tie_threshold]
+    edges = [(index[u], index[v], d.get("last_activity", -10**6),
+              TIE_KINDS.index(d.get("kind", "joint_activity")))
+             for u, v, d in graph.edges(data=True)
+             if d.get("strength", 1.0) >= p.tie_threshold
+             and d.get("last_activity", -10**6) > month - p.tie_memory]
     a = np.array([e[0] for e in edges], dtype=np.int64)
     b = np.array([e[1] for e in edges], dtype=np.int64)
     return classify(
         len(nodes), a, b, np.array([e[2] for e in edges], dtype=np.int64),
+        kind=np.array([e[3] for e in edges], dtype=np.int8),
         district=np.array([districts[graph.nodes[v]["district"]] for v in nodes]),
         leadership=np.array([graph.nodes[v]["leadership"] for v in nodes], dtype=float),
         goals=np.array([graph.nodes[v]["goals"] for v in nodes], dtype=float),

@@ -241,8 +241,19 @@ class FollowupParams(_Section):
     candidates: int = param(8, low=1, high=100, span=(3, 15), unit="groups",
                             help="Participants drawn at random for an introduction; those of the "
                                  "visited group's own district are passed over.")
-    introduction_gain: float = param(0.5, low=0.0, high=1.0, span=(0.2, 0.7), unit="strength",
-                                     help="Strength of the tie an introduction makes.")
+    introduction_gain: float = param(0.25, low=0.0, high=1.0, span=(0.1, 0.4), unit="strength",
+                                     help="Strength of the tie an introduction makes: below the "
+                                          "networks' tie threshold, so it must be used to count.")
+    trust_decay: float = param(0.05, low=0.0, high=1.0, span=(0.0, 0.15), unit="share per month",
+                               help="Share of trust a visited group loses each month once the team "
+                                    "has not come back for more than 'patience' months.")
+    patience: int = param(6, low=1, high=120, span=(3, 12), unit="months",
+                          help="Months after a visit before a group's trust starts to fall.")
+    network_support: float = param(0.5, low=0.0, high=1.0, span=(0.0, 1.0), unit="probability",
+                                   help="Chance (times the group's trust) that a visit supports joint "
+                                        "work along the group's newest tie to another district.")
+    support_gain: float = param(0.2, low=0.0, high=1.0, span=(0.05, 0.4), unit="share",
+                                help="Share of the gap to full strength that supported joint work closes.")
 
 
 class InteractionParams(_Section):
@@ -263,6 +274,13 @@ class InteractionParams(_Section):
                                 help="Strength of a tie made by triadic closure.")
     inspiration_decay: float = param(0.03, low=0.0, high=1.0, span=(0.0, 0.1), unit="share per month",
                                      help="Share of inspiration lost each month.")
+    plan_effect: float = param(1.0, low=0.0, high=4.0, span=(0.0, 2.0), unit="per unit of plan quality",
+                               help="How much a better plan raises joint activity: its chance is "
+                                    "times 1 + plan_effect * (the pair's mean plan quality - 0.5).")
+    inspiration_leadership: float = param(0.01, low=0.0, high=1.0, span=(0.0, 0.05),
+                                          unit="share per month",
+                                          help="Share of the gap to full leadership an inspired group "
+                                               "closes each month (times its inspiration).")
 
 
 class ReviewParams(_Section):
@@ -283,11 +301,13 @@ class ReviewParams(_Section):
 
 
 class EmergenceParams(_Section):
-    """Networks and their classification (emergence.py, networks.py).
+    """Networks and their classification, and network forums as institutions (emergence.py,
+    networks.py).
 
-    Every value here is a threshold of the observer: networks are observed, they do not act,
-    so these define what counts as an outcome and change nothing that happens.
-    """
+    The thresholds (marked as defining an outcome) say what counts as a network, a
+    structured one, a marketing network; the rest are the forums' own mechanisms (how they
+    last, lapse, dissolve, meet and grow their coordinators).
+    """  # noqa: D205
 
     tie_threshold: float = param(0.5, low=0.0, high=1.0, span=(0.3, 0.7), unit="strength",
                                  defines_outcome=True,
@@ -314,8 +334,29 @@ class EmergenceParams(_Section):
                                       help="Value alignment a structured network needs for a "
                                            "shared ideology.")
     marketing_min_districts: int = param(3, low=2, high=1000, unit="districts", defines_outcome=True,
-                                         help="Districts a marketing network must span to count "
-                                              "as cross-district.")
+                                         help="Districts a marketing network's joint marketing must "
+                                              "span to count as cross-district.")
+    tie_memory: int = param(6, low=1, high=120, span=(3, 12), unit="months", defines_outcome=True,
+                            help="A tie links two groups into a network only if used for joint "
+                                 "activity within this many months (and at least tie_threshold strong).")
+    coordinator_ties: int = param(4, low=1, high=1000, span=(2, 8), unit="groups", defines_outcome=True,
+                                  help="A coordinator tied to this many members suffices, however "
+                                       "large the network (else coordinator_centrality applies).")
+    marketing_months: int = param(3, low=1, high=36, span=(1, 6), unit="months", defines_outcome=True,
+                                  help="Months of joint marketing across marketing_min_districts "
+                                       "districts before a network counts as a marketing network.")
+    lapse_months: int = param(3, low=0, high=36, span=(1, 6), unit="months",
+                              help="Months a structured network forum may fail the test before it "
+                                   "lapses to loose (hysteresis).")
+    dissolve_after: int = param(6, low=0, high=120, span=(2, 12), unit="months",
+                                help="Months a network forum survives with its ties gone before it "
+                                     "dissolves.")
+    meeting_gain: float = param(0.1, low=0.0, high=1.0, span=(0.0, 0.25), unit="share",
+                                help="Share of the gap to full strength a structured forum's monthly "
+                                     "meeting closes on the ties between its members.")
+    leadership_gain: float = param(0.05, low=0.0, high=1.0, span=(0.0, 0.15), unit="share per month",
+                                   help="Share of the gap to full leadership a coordinator closes each "
+                                        "month it coordinates.")
 
 
 class DecayParams(_Section):
@@ -325,6 +366,12 @@ class DecayParams(_Section):
                         help="Share of strength an unused tie loses each month.")
     floor: float = param(0.05, low=0.0, high=1.0, span=(0.01, 0.1), unit="strength",
                          help="A tie weaker than this vanishes.")
+    tie_capacity: int = param(8, low=1, high=10_000, span=(4, 15), unit="ties",
+                              help="Ties a group can keep up: a tie of a group with more wears "
+                                   "faster, in proportion to the excess, even when used.")
+    value_durability: float = param(0.5, low=0.0, high=1.0, span=(0.0, 0.9), unit="share",
+                                    help="How much shared values slow an unused tie's decay: its "
+                                         "rate is times 1 - value_durability * the pair's value alignment.")
 
 
 class Parameters(_Section):

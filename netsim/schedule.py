@@ -28,7 +28,7 @@ from netsim.networks import EmergenceKernel
 from netsim.processes import decay, emergence, followup, forum, interaction, recruitment, review
 from netsim.processes.decay import DecayKernel, decay_kernel
 from netsim.processes.emergence import emergence_kernel
-from netsim.processes.followup import FollowupKernel, followup_kernel
+from netsim.processes.followup import FollowupKernel, followup_kernel, lapse_trust
 from netsim.processes.forum import ForumKernel, forum_kernel
 from netsim.processes.interaction import InteractionKernel, interaction_kernel
 from netsim.processes.review import ReviewKernel, review_kernel
@@ -75,9 +75,8 @@ class MonthParams(NamedTuple):
 
 @numba.njit(cache=True)
 def _measure(out, s, t, count, month, p):  # pragma: no cover - compiled
-    nets = emergence_kernel(s, t.a[:count], t.b[:count], t.strength[:count], t.last_activity[:count],
-                            month, p)
-    write_outputs(out, s, t.a[:count], t.b[:count], nets, p.marketing_min_districts)
+    em = emergence_kernel(s, t, count, month, p)
+    write_outputs(out, s, t.a[:count], t.b[:count], em, month)
 
 
 @numba.njit(cache=True)
@@ -93,11 +92,12 @@ def _advance(month, what, stream, s, t, count, p, out):  # pragma: no cover - co
     visited = np.empty(0, np.int64)
     if what.followup:
         visited, count = followup_kernel(s, t, count, month, stream, p.followup)
+    lapse_trust(s, month, p.followup)
     count = interaction_kernel(s, t, count, month, stream, p.interaction)
     if what.review:
         review_kernel(s, t, count, stream, p.review)
     _measure(out, s, t, count, month, p.emergence)
-    count = decay_kernel(t, count, month, p.decay)
+    count = decay_kernel(t, count, month, s.values, p.decay)
     return count, visited
 
 

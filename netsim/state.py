@@ -45,6 +45,13 @@ class StateArrays(NamedTuple):
     degree: np.ndarray
     network_id: np.ndarray
     network_type: np.ndarray
+    last_visit: np.ndarray
+    forum_formed: np.ndarray
+    forum_lapse: np.ndarray
+    forum_type: np.ndarray
+    forum_grace: np.ndarray
+    forum_coordinator: np.ndarray
+    forum_marketing: np.ndarray
 
 
 #: The dtype of each array the compiled processes read or write (fixed, so that a compiled
@@ -53,7 +60,9 @@ _DTYPES = StateArrays(participating=np.bool_, district=np.int64, kind=np.int64,
                       capacities=np.float64, goals=np.float64, values=np.float64,
                       inspiration=np.float64, trust=np.float64, plan_quality=np.float64,
                       revisions=np.int32, attended=np.int32, visits=np.int32, degree=np.int64,
-                      network_id=np.int64, network_type=np.int8)
+                      network_id=np.int64, network_type=np.int8, last_visit=np.int32,
+                      forum_formed=np.int32, forum_lapse=np.int32, forum_type=np.int8,
+                      forum_grace=np.int32, forum_coordinator=np.int64, forum_marketing=np.int32)
 
 
 @dataclass
@@ -70,9 +79,17 @@ class GroupState:
         inspiration, trust, plan_quality: In [0, 1].
         revisions: Plan revisions made so far.
         attended: Forums attended; visits: follow-up visits received.
-        network_id: Network the group is in this month, -1 if none.
+        network_id: Network forum the group belongs to, -1 if none (an identity that
+            lasts from month to month: see netsim/processes/emergence.py).
         network_type: Code into :data:`NETWORK_TYPES`.
         ties: The tie list.
+        last_visit: Month of the group's last follow-up visit, -1 if never.
+        forum_formed, forum_lapse, forum_type, forum_grace, forum_coordinator,
+            forum_marketing: The network forums, one slot each (indexed by ``network_id``;
+            as many slots as groups): the month the forum formed (-1: slot free), months
+            its ties have been gone, its type, months it has failed the structured test
+            while structured, its coordinating group (-1 if none), and months of joint
+            marketing across enough districts.
     """
 
     features: GroupFeatures
@@ -91,6 +108,13 @@ class GroupState:
     network_type: np.ndarray
     ties: Ties
     degree: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    last_visit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    forum_formed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    forum_lapse: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    forum_type: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+    forum_grace: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    forum_coordinator: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    forum_marketing: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
 
     def __post_init__(self) -> None:
         for name, dtype in _DTYPES._asdict().items():
@@ -100,8 +124,12 @@ class GroupState:
         f = self.features
         if f.district.dtype != np.int64 or f.kind.dtype != np.int64:
             raise TypeError("group features need int64 district and kind codes")
-        if len(self.degree) != len(self.participating):
-            self.degree = np.zeros(len(self.participating), np.int64)
+        n = len(self.participating)
+        fill = {"degree": 0, "last_visit": -1, "forum_formed": -1, "forum_lapse": 0, "forum_type": 0,
+                "forum_grace": 0, "forum_coordinator": -1, "forum_marketing": 0}
+        for name, value in fill.items():  # arrays not given start empty: no visit, no forum
+            if len(getattr(self, name)) != n:
+                setattr(self, name, np.full(n, value, dtype=getattr(_DTYPES, name)))
 
     def arrays(self) -> StateArrays:
         """The arrays as the compiled processes take them."""
@@ -109,7 +137,9 @@ class GroupState:
         return StateArrays(self.participating, f.district, f.kind, self.capacities, self.goals,
                            self.values, self.inspiration, self.trust, self.plan_quality,
                            self.revisions, self.attended, self.visits, self.degree,
-                           self.network_id, self.network_type)
+                           self.network_id, self.network_type, self.last_visit, self.forum_formed,
+                           self.forum_lapse, self.forum_type, self.forum_grace,
+                           self.forum_coordinator, self.forum_marketing)
 
     @property
     def n(self) -> int:

@@ -81,7 +81,7 @@ def make_state() -> Callable[..., GroupState]:
 def build_graph(n: int, edges: Sequence[tuple[int, int]], *, district: str | Sequence[str] = "A",
                 leadership: float | Sequence[float] = 0.2, goal: str | Sequence[str] = "marketing",
                 values: Sequence[Sequence[float]] | None = None, strength: float = 0.9,
-                last_activity: int = MONTH) -> nx.Graph:
+                last_activity: int = MONTH, kind: str = "joint_activity") -> nx.Graph:
     """A graph the classifier reads: node and edge attributes as ``classify_graph`` needs.
 
     ``graph.graph["month"]`` is the month to classify at: edges were active then by default.
@@ -96,7 +96,7 @@ def build_graph(n: int, edges: Sequence[tuple[int, int]], *, district: str | Seq
             goals=GOAL_FIRST[goal if isinstance(goal, str) else goal[i]],
             values=[spread[i]] * len(VALUES) if values is None else list(values[i]),
         )
-    g.add_edges_from(edges, strength=strength, last_activity=last_activity)
+    g.add_edges_from(edges, strength=strength, last_activity=last_activity, kind=kind)
     return g
 
 

@@ -53,3 +53,25 @@ def test_unused_tie_fades_away_after_enough_months():
     expected = int(np.ceil(np.log(0.05 / 0.8) / np.log(0.9)))
     assert len(ties) == 0
     assert months == expected
+
+
+def test_a_group_with_more_ties_than_it_can_keep_wears_them_even_when_used():
+    ties = Ties(6)
+    ties.reinforce(np.array([0, 0, 0, 0, 4]), np.array([1, 2, 3, 4, 5]), 0.8, kind=EXCHANGE, month=2)
+    decay_ties(ties, DecayParams(rate=0.1, floor=0.05, tie_capacity=2), month=2)  # all used this month
+    hub = ties.a == 0  # group 0 has 4 ties, twice its capacity: each wears by rate * (4 / 2 - 1)
+    assert np.allclose(ties.strength[hub], 0.8 * 0.9)
+    assert np.isclose(ties.strength[~hub][0], 0.8 * (1 - 0.1 * 0.0))  # 4-5: group 4 has 2 ties
+    ample = Ties(6)
+    ample.reinforce(np.array([0, 0, 0, 0]), np.array([1, 2, 3, 4]), 0.8, kind=EXCHANGE, month=2)
+    decay_ties(ample, DecayParams(rate=0.1, floor=0.05, tie_capacity=8), month=2)
+    assert np.allclose(ample.strength, 0.8)
+
+
+def test_shared_values_slow_the_decay_of_unused_ties():
+    values = np.array([[0.5, 0.5, 0.5], [0.5, 0.5, 0.5], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
+    ties = Ties(4)
+    ties.reinforce(np.array([0, 2]), np.array([1, 3]), 0.8, kind=EXCHANGE, month=1)
+    decay_ties(ties, DecayParams(rate=0.2, floor=0.05, value_durability=0.5), month=2, values=values)
+    aligned, apart = ties.strength  # alignment 1 and 0
+    assert np.isclose(aligned, 0.8 * (1 - 0.2 * 0.5)) and np.isclose(apart, 0.8 * (1 - 0.2))

@@ -75,7 +75,7 @@ def test_visit_raises_trust_and_weakest_capacity_only(make_state):
     assert sorted(visited.tolist()) == [0, 1, 2]
     assert np.allclose(state.trust[:3], 0.25) and state.trust[3] == 0
     assert state.visits.tolist() == [1, 1, 1, 0]
-    assert np.allclose(state.capacities[:3, 1], 0.2 + 0.5 * 0.8)
+    assert np.allclose(state.capacities[:3, 1], 0.2 + 0.5 * 0.25 * 0.8)  # support accepted as far as trusted
     assert np.array_equal(state.capacities[:3, [0, 2, 3, 4]], caps[:3, [0, 2, 3, 4]])
     assert np.array_equal(state.capacities[3], caps[3])
     assert len(state.ties) == 0
@@ -84,6 +84,7 @@ def test_visit_raises_trust_and_weakest_capacity_only(make_state):
 def test_introductions_tie_groups_of_different_districts(make_state):
     rng = np.random.default_rng(4)
     state = make_state(["A"] * 6 + ["B"] * 6 + ["C"] * 6, capacities=rng.uniform(0.1, 0.9, (18, 5)))
+    state.trust[:] = 1.0  # every introduction taken up
     p = FollowupParams(visits_per_month=18, introduction_prob=1.0, introduction_gain=0.5)
     follow_up(state, p, np.random.default_rng(0), month=5)
     t = state.ties
@@ -99,6 +100,7 @@ def test_introduction_between_marketing_first_groups_is_a_marketing_tie(make_sta
     goals[:6, MARKETING_GOAL] = 2.0  # half the groups put marketing first
     goals /= goals.sum(axis=1, keepdims=True)
     state = make_state(["A", "B", "C"] * 4, goals=goals)
+    state.trust[:] = 1.0
     p = FollowupParams(visits_per_month=12, introduction_prob=1.0, candidates=30)
     follow_up(state, p, np.random.default_rng(0), month=1)
     t = state.ties
@@ -127,9 +129,34 @@ def test_introductions_raise_cross_district_tie_share(baseline):
     assert min(shares[0.8]) > max(shares[0.0])
 
 
+def test_introductions_are_taken_up_as_far_as_the_group_trusts_the_team(make_state):
+    made = []
+    for trust in (0.0, 0.5, 1.0):
+        state = make_state(["A", "B", "C"] * 10)
+        state.trust[:] = trust
+        p = FollowupParams(visits_per_month=30, introduction_prob=1.0, trust_gain=0.0)
+        follow_up(state, p, np.random.default_rng(1), month=3)
+        made.append(len(state.ties))
+    assert made[0] == 0 < made[1] < made[2]
+
+
+def test_trust_falls_when_the_team_stops_coming(baseline):
+    for seed in range(2):
+        model = NetworkModel(scenario=baseline, rng=seed, run_months=30, followup_end_month=12,
+                             forum_interval=0)
+        model.run_model()
+        trust = model.monthly_table()["mean_trust"]
+        assert trust.iloc[30] < trust.iloc[12] * 0.6
+        kept = NetworkModel(scenario=baseline, rng=seed, run_months=30, followup_end_month=12,
+                            forum_interval=0, followup_trust_decay=0.0)
+        kept.run_model()
+        assert kept.monthly_table()["mean_trust"].iloc[30] >= trust.iloc[12]
+
+
 def test_trust_in_team_rises_over_followup_months(baseline):
     for seed in range(2):
-        model = NetworkModel(scenario=baseline, rng=seed, run_months=12, forum_interval=0)
+        model = NetworkModel(scenario=baseline, rng=seed, run_months=12, forum_interval=0,
+                             followup_trust_decay=0.0)
         model.run_model()
         trust = model.monthly_table()["mean_trust"]
         start = baseline.params.followup.start_month

@@ -10,7 +10,7 @@ from netsim.scenario import InteractionParams
 from netsim.stream import seed_stream
 from netsim.ties import EXCHANGE, JOINT_ACTIVITY, MARKETING, NEVER
 
-ALWAYS = {"activity_rate": 1.0, "goal_weight": 0.0}
+ALWAYS = {"activity_rate": 1.0, "goal_weight": 0.0, "plan_effect": 0.0}
 
 
 def first(goal: str) -> list[float]:

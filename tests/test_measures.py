@@ -9,7 +9,7 @@ import pytest
 from netsim.measures import OUTPUTS, average_clustering, district_modularity, monthly_outputs
 from netsim.processes.emergence import find_networks
 from netsim.scenario import EmergenceParams
-from netsim.ties import EXCHANGE
+from netsim.ties import EXCHANGE, MARKETING
 
 
 def edge_arrays(g: nx.Graph) -> tuple[np.ndarray, np.ndarray]:
@@ -64,14 +64,14 @@ def measured_state(make_state):
     state = make_state(["A", "A", "B", "B", "C"], goals=goals, values=values,
                        participating=[True, True, True, True, False])
     state.ties.reinforce(np.array([0, 0, 1, 3]), np.array([1, 2, 3, 4]), 0.8, kind=EXCHANGE, month=1)
+    state.ties.last_activity[:] = [1, 1, -20, 1]  # 1-3 not used lately: it does not count for networks
     state.trust[:] = [0.2, 0.4, 0.6, 0.8, 1.0]
     state.revisions[:] = [1, 0, 0, 2, 5]
     return state
 
 
 def outputs(state):
-    nets = find_networks(state, EmergenceParams(), month=1)
-    return monthly_outputs(state, nets, min_districts=3)
+    return monthly_outputs(state, find_networks(state, EmergenceParams(meeting_gain=0.0), month=1), 1)
 
 
 def test_monthly_outputs_count_only_participants_and_their_ties(measured_state):
@@ -85,7 +85,10 @@ def test_monthly_outputs_count_only_participants_and_their_ties(measured_state):
     assert math.isclose(out["cross_district_tie_share"], 2 / 3)
     assert math.isclose(out["mean_trust"], 0.5)
     assert math.isclose(out["revised_plan_share"], 0.5)
-    assert out["largest_cluster"] == 4
+    assert out["largest_cluster"] == 3  # 0-1, 0-2 count; 1-3 is stale, 3-4 has a non-participant
+    assert out["network_ties"] == 2 and math.isclose(out["network_density"], 2 / 6)
+    assert math.isclose(out["isolated_share"], 1 / 4)  # group 3
+    assert out["networks"] == 1 and out["networks_formed"] == 1 and out["network_age"] == 0
     assert measured_state.degree.tolist() == [2, 2, 1, 1, 0]
 
 
@@ -102,13 +105,16 @@ def test_monthly_outputs_with_no_participants_are_empty(make_state):
     assert math.isnan(out["mean_trust"]) and math.isnan(out["goal_alignment"])
 
 
-def test_marketing_network_flag_needs_min_districts(make_state):
-    marketing = [[1, 0, 0, 0, 0]] * 4
-    state = make_state(["A", "B", "C", "A"], goals=marketing)
+def test_marketing_network_outputs_follow_the_sustained_joint_marketing(make_state):
+    state = make_state(["A", "B", "C", "A"], goals=[[1, 0, 0, 0, 0]] * 4)
+    state.capacities[:, 0] = 0.1
     state.capacities[0, 0] = 0.9
-    state.ties.reinforce(np.array([0, 0, 0]), np.array([1, 2, 3]), 0.9, kind=EXCHANGE, month=1)
-    state.ties.last_activity[:] = 1
-    nets = find_networks(state, EmergenceParams(), month=1)
-    assert monthly_outputs(state, nets, min_districts=3)["marketing_network"] == 1
-    assert monthly_outputs(state, nets, min_districts=4)["marketing_network"] == 0
-    assert monthly_outputs(state, nets, min_districts=3)["marketing_network_districts"] == 3
+    state.ties.reinforce(np.array([0, 0, 0]), np.array([1, 2, 3]), 0.9, kind=MARKETING, month=1)
+    p = EmergenceParams(marketing_months=2)
+    got = []
+    for month in (1, 2, 3):
+        state.ties.last_activity[:] = month
+        out = monthly_outputs(state, find_networks(state, p, month), month)
+        got.append((out["marketing_network"], out["marketing_network_districts"],
+                    out["marketing_network_age"]))
+    assert got == [(0, 0, 0), (1, 3, 1), (1, 3, 2)]

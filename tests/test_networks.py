@@ -55,8 +55,8 @@ def test_network_without_recent_joint_activity_is_loose(structured_graph):
 
 def test_activity_must_cover_a_share_of_the_ties(structured_graph):
     edges = list(structured_graph.edges)
-    for u, v in edges[:2]:
-        structured_graph.edges[u, v]["last_activity"] = -1_000
+    for u, v in edges[:2]:  # still counting (within tie_memory) but not recent
+        structured_graph.edges[u, v]["last_activity"] = structured_graph.graph["month"] - 5
     assert classify(structured_graph, activity_share=0.5).types == ["structured"]
     assert classify(structured_graph, activity_share=0.75).types == ["loose"]
 
@@ -109,13 +109,28 @@ def test_weak_edge_below_tie_threshold_splits_networks(make_graph):
 
 def test_edge_exactly_at_tie_threshold_links(make_graph):
     g = make_graph(3, [(0, 1)], strength=0.9)
-    g.add_edge(1, 2, strength=0.5, last_activity=0)
+    g.add_edge(1, 2, strength=0.5, last_activity=g.graph["month"], kind="joint_activity")
     assert classify(g, tie_threshold=0.5).size.tolist() == [3]
+
+
+def test_a_tie_unused_for_longer_than_tie_memory_does_not_link(make_graph):
+    g = make_graph(3, [(0, 1)], strength=0.9)
+    g.add_edge(1, 2, strength=0.9, last_activity=g.graph["month"] - 6, kind="joint_activity")
+    assert classify(g, tie_memory=6).size.tolist() == []
+    assert classify(g, tie_memory=7).size.tolist() == [3]
+
+
+def test_a_coordinator_of_a_large_network_needs_only_coordinator_ties(make_graph):
+    star = [(0, v) for v in range(1, 5)] + [(v, v + 1) for v in range(4, 20)]  # 21 members
+    g = make_graph(21, star, leadership=[0.9] + [0.2] * 20)
+    assert classify(g, coordinator_centrality=0.4, coordinator_ties=4).types == ["structured"]
+    assert classify(g, coordinator_centrality=0.4, coordinator_ties=5).types == ["loose"]
+    assert classify(g, coordinator_ties=4).coordinator.tolist() == [0]
 
 
 def test_marketing_network_spanning_three_districts(make_graph):
     g = make_graph(4, [(0, 1), (0, 2), (0, 3)], district=["A", "B", "C", "A"],
-                   leadership=[0.9, 0.2, 0.2, 0.2])
+                   leadership=[0.9, 0.2, 0.2, 0.2], kind="marketing")
     nets = classify(g)
     assert nets.types == ["structured"]
     assert nets.districts.tolist() == [3]
@@ -125,7 +140,7 @@ def test_marketing_network_spanning_three_districts(make_graph):
 
 def test_marketing_network_spanning_two_districts_is_not_cross_district(make_graph):
     g = make_graph(4, [(0, 1), (0, 2), (0, 3)], district=["A", "B", "B", "A"],
-                   leadership=[0.9, 0.2, 0.2, 0.2])
+                   leadership=[0.9, 0.2, 0.2, 0.2], kind="marketing")
     nets = classify(g)
     assert nets.types == ["structured"]
     assert nets.marketing_districts == 2
@@ -134,18 +149,18 @@ def test_marketing_network_spanning_two_districts_is_not_cross_district(make_gra
 
 def test_loose_or_non_marketing_networks_are_no_marketing_network(make_graph):
     districts = ["A", "B", "C", "D"]
-    loose = make_graph(4, [(0, 1), (0, 2), (0, 3)], district=districts, leadership=0.2)
-    savings = make_graph(4, [(0, 1), (0, 2), (0, 3)], district=districts,
-                         leadership=[0.9, 0.2, 0.2, 0.2], goal="savings_credit")
+    loose = make_graph(4, [(0, 1), (0, 2), (0, 3)], district=districts, leadership=0.2, kind="marketing")
+    working = make_graph(4, [(0, 1), (0, 2), (0, 3)], district=districts,
+                         leadership=[0.9, 0.2, 0.2, 0.2], goal="marketing")  # joint activity, not marketing
     assert classify(loose).marketing_districts == 0
-    assert classify(savings).types == ["structured"]
-    assert classify(savings).marketing_districts == 0
+    assert classify(working).types == ["structured"]
+    assert classify(working).marketing_districts == 0
 
 
 def test_widest_of_several_marketing_networks_counts(make_graph):
     edges = [(0, 1), (0, 2), (3, 4), (3, 5), (3, 6)]
     g = make_graph(7, edges, district=["A", "B", "B", "A", "B", "C", "D"],
-                   leadership=[0.9, 0.2, 0.2, 0.9, 0.2, 0.2, 0.2])
+                   leadership=[0.9, 0.2, 0.2, 0.9, 0.2, 0.2, 0.2], kind="marketing")
     nets = classify(g)
     assert nets.districts.tolist() == [2, 4]
     assert nets.marketing_districts == 4

@@ -14,9 +14,9 @@ from netsim.processes.emergence import find_networks
 from netsim.processes.review import move_towards_partners
 from netsim.scenario import DecayParams, EmergenceParams
 from netsim.state import LOOSE, SHARED_IDEOLOGY, STRUCTURED
-from netsim.ties import NEVER, Ties
+from netsim.ties import NEVER, TIE_KINDS, Ties
 
-MARKETING = 0
+MARKETING_TIE = TIE_KINDS.index("marketing")
 
 
 def random_graph(rng: np.random.Generator, n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
@@ -43,12 +43,12 @@ def test_components_match_networkx(seed):
     assert [min(got[k]) for k in sorted(got)] == sorted(min(c) for c in expected)  # numbered by lowest node
 
 
-def reference_classify(n, a, b, last_activity, district, leadership, goals, values, month, p):
+def reference_classify(n, a, b, last_activity, kind, district, leadership, goals, values, month, p):
     """The classification rules, written out one network at a time with networkx."""
     g = nx.Graph()
     g.add_nodes_from(range(n))
-    for x, y, last in zip(a.tolist(), b.tolist(), last_activity.tolist(), strict=True):
-        g.add_edge(x, y, last=last)
+    for x, y, last, k in zip(a.tolist(), b.tolist(), last_activity.tolist(), kind.tolist(), strict=True):
+        g.add_edge(x, y, last=last, kind=k)
     out = []
     for members in sorted((sorted(c) for c in nx.connected_components(g)), key=min):
         if len(members) < p.min_size:
@@ -58,7 +58,8 @@ def reference_classify(n, a, b, last_activity, district, leadership, goals, valu
         best = max(range(goals.shape[1]), key=lambda k: (tops.count(k), -k))
         agreed = tops.count(best) >= p.goal_agreement * size
         coordinated = any(leadership[v] >= p.coordinator_leadership
-                          and g.degree(v) >= p.coordinator_centrality * (size - 1) for v in members)
+                          and g.degree(v) >= min(p.coordinator_centrality * (size - 1), p.coordinator_ties)
+                          for v in members)
         edges = list(g.subgraph(members).edges(data="last"))
         recent = sum(1 for _, _, last in edges if last > month - p.activity_window)
         regular = recent >= p.activity_share * max(len(edges), 1)
@@ -69,7 +70,9 @@ def reference_classify(n, a, b, last_activity, district, leadership, goals, valu
         else:
             kind = LOOSE
         spans = len({int(district[v]) for v in members})
-        out.append((members, kind, best if agreed else -1, spans, alignment))
+        marketed = {int(district[v]) for x, y, d in g.subgraph(members).edges(data=True)
+                    if d["kind"] == MARKETING_TIE and d["last"] > month - p.activity_window for v in (x, y)}
+        out.append((members, kind, best if agreed else -1, spans, alignment, len(marketed)))
     return out
 
 
@@ -84,20 +87,22 @@ def test_classifier_matches_the_rules_written_out(seed):
     goals = rng.dirichlet(np.ones(5) * 0.3, n)
     values = 0.5 + rng.normal(0, 0.03 if seed % 2 else 0.2, (n, 3))
     p = EmergenceParams(coordinator_centrality=0.3, goal_agreement=0.5)
+    kind = rng.integers(0, 4, len(a)).astype(np.int8)
     nets = classify(n, a, b, last, district=district, leadership=leadership, goals=goals, values=values,
-                    month=11, p=p)
-    expected = reference_classify(n, a, b, last, district, leadership, goals, values, 11, p)
+                    month=11, p=p, kind=kind)
+    expected = reference_classify(n, a, b, last, kind, district, leadership, goals, values, 11, p)
     assert len(nets.type) == len(expected)
     marketing = 0
-    for net, (members, kind, top, spans, alignment) in enumerate(expected):
+    for net, (members, kind, top, spans, alignment, marketed) in enumerate(expected):
         assert np.flatnonzero(nets.label == net).tolist() == members
         assert nets.type[net] == kind
         assert nets.top_goal[net] == top
         assert nets.districts[net] == spans
         assert nets.value_alignment[net] == pytest.approx(alignment)
         assert (nets.node_type[members] == kind).all()
-        if kind in (STRUCTURED, SHARED_IDEOLOGY) and top == MARKETING:
-            marketing = max(marketing, spans)
+        assert nets.marketing[net] == marketed
+        if kind in (STRUCTURED, SHARED_IDEOLOGY):
+            marketing = max(marketing, marketed)
     assert nets.marketing_districts == marketing
 
 
@@ -122,11 +127,16 @@ class ReferenceTies:
                 t["strength"] += gain[i] * (1 - t["strength"])
                 t["kind"], t["last_used"] = kind[i], month
 
-    def decay(self, rate, floor, month):
+    def decay(self, rate, floor, month, capacity):
+        degree: dict[int, int] = {}
+        for x, y in self.ties:
+            degree[x] = degree.get(x, 0) + 1
+            degree[y] = degree.get(y, 0) + 1
         for pair in list(self.ties):
             t = self.ties[pair]
-            if t["last_used"] < month:
-                t["strength"] *= 1 - rate
+            excess = max(max(degree[pair[0]], degree[pair[1]]) / capacity - 1, 0)
+            loss = rate * excess + (rate if t["last_used"] < month else 0)
+            t["strength"] *= 1 - min(loss, 1)
             if t["strength"] < floor:
                 del self.ties[pair]
 
@@ -142,8 +152,8 @@ def test_tie_list_matches_a_plain_dict(seed):
         gain, kind = rng.random(m), rng.integers(0, 4, m).astype(np.int8)
         fast.reinforce(a, b, gain, kind=kind, month=month)
         slow.reinforce(a, b, gain, kind, month)
-        decay_ties(fast, DecayParams(rate=0.2, floor=0.1), month)
-        slow.decay(0.2, 0.1, month)
+        decay_ties(fast, DecayParams(rate=0.2, floor=0.1, tie_capacity=3), month)
+        slow.decay(0.2, 0.1, month, 3)
         pairs = sorted(slow.ties)
         assert list(zip(fast.a.tolist(), fast.b.tolist(), strict=True)) == pairs
         for field in ("strength", "kind", "formed", "last_used", "last_activity"):
@@ -175,7 +185,7 @@ def test_a_months_outputs_match_networkx_on_the_models_own_state(baseline, seed,
     s = model.state
     # measure the state as it stands (model.outputs saw it before the month's decay); the
     # compiled month measures with these same kernels (tests/test_schedule.py)
-    out = monthly_outputs(s, find_networks(s, model.params.emergence, months), min_districts=3)
+    out = monthly_outputs(s, find_networks(s, model.params.emergence, months), months)
     members = np.flatnonzero(s.participating).tolist()
     g = nx.Graph()
     g.add_nodes_from(members)
@@ -199,6 +209,12 @@ def test_a_months_outputs_match_networkx_on_the_models_own_state(baseline, seed,
     assert out["value_alignment"] == pytest.approx(value)
     strong = nx.Graph()
     strong.add_nodes_from(range(s.n))
-    strong.add_edges_from((u, v) for u, v, w in live if w >= model.params.emergence.tie_threshold)
+    e = model.params.emergence
+    t = s.ties
+    counting = [(u, v) for u, v, w, last in zip(t.a.tolist(), t.b.tolist(), t.strength.tolist(),
+                                                 t.last_activity.tolist(), strict=True)
+                if s.participating[u] and s.participating[v] and w >= e.tie_threshold
+                and last > months - e.tie_memory]
+    strong.add_edges_from(counting)
     assert out["largest_cluster"] == max(len(c) for c in nx.connected_components(strong))
     assert list(s.degree[members]) == [g.degree(v) for v in members]

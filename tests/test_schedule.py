@@ -12,7 +12,7 @@ from netsim.measures import OUTPUTS, monthly_outputs
 from netsim.processes import recruitment
 from netsim.processes.decay import decay_ties
 from netsim.processes.emergence import find_networks
-from netsim.processes.followup import follow_up
+from netsim.processes.followup import fade_trust, follow_up
 from netsim.processes.forum import hold_forums
 from netsim.processes.interaction import interact
 from netsim.processes.review import hold_review
@@ -20,7 +20,8 @@ from netsim.state import GroupState
 
 STATE_ARRAYS = ("capacities", "goals", "values", "participating", "joined_month", "inspiration",
                 "trust", "plan_quality", "revisions", "attended", "visits", "network_id",
-                "network_type", "degree")
+                "network_type", "degree", "last_visit", "forum_formed", "forum_lapse", "forum_type",
+                "forum_grace", "forum_coordinator", "forum_marketing")
 TIE_FIELDS = ("key", "a", "b", "strength", "kind", "formed", "last_used", "last_activity")
 
 
@@ -32,12 +33,12 @@ def month_by_process(state: GroupState, p, month: int, what: schedule.Month,
         hold_forums(state, p.forum, stream, month)
     if what.followup:
         visited = follow_up(state, p.followup, stream, month)
+    fade_trust(state, p.followup, month)
     interact(state, p.interaction, stream, month)
     if what.review:
         hold_review(state, p.review, stream)
-    outputs = monthly_outputs(state, find_networks(state, p.emergence, month),
-                              min_districts=p.emergence.marketing_min_districts)
-    decay_ties(state.ties, p.decay, month)
+    outputs = monthly_outputs(state, find_networks(state, p.emergence, month), month)
+    decay_ties(state.ties, p.decay, month, state.values)
     return outputs, visited
 
 

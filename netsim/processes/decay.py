@@ -1,8 +1,14 @@
-"""Decay: ties not used this month weaken, and vanish below a floor.
+"""Decay: unused ties weaken, ties beyond what a group can keep up wear, weak ties vanish.
 
-A tie not formed, met along or used for joint activity this month loses a share ``rate``
-of its strength; a tie weaker than ``floor`` is removed. Ties of groups that never joined
-are never used, so the ties that predate the project fade among them.
+A tie not formed, met along or used for joint activity this month loses a share ``rate *
+(1 - value_durability * alignment)`` of its strength, where ``alignment`` is the pair's
+value alignment (1 - mean absolute difference of values): groups that share values let a
+tie lapse more slowly, so what ideology forums do to values changes which ties last. A
+group can keep up ``tie_capacity`` ties: each tie of a group with ``d`` ties, ``d`` above
+that, also wears by ``rate * (d / tie_capacity - 1)`` a month (the larger excess of its two
+ends), used or not; this is the cost of keeping many ties, and what stops densities
+saturating over long runs. A tie weaker than ``floor`` is removed. Ties of groups that
+never joined are never used, so the ties that predate the project fade among them.
 """
 
 from __future__ import annotations
@@ -10,7 +16,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numba
+import numpy as np
 
+from netsim.agreement import degrees, value_alignment_of
 from netsim.compiled import record
 from netsim.scenario import DecayParams
 from netsim.ties import Ties
@@ -23,17 +31,28 @@ class DecayKernel(NamedTuple):
 
     rate: float
     floor: float
+    tie_capacity: int
+    value_durability: float
 
 
 @numba.njit(cache=True)
-def decay_kernel(t, count, month, p):  # pragma: no cover - compiled
-    """Weaken and drop ties in the buffers ``t``; return the new count (``p``: a :class:`DecayKernel`)."""
+def decay_kernel(t, count, month, values, p):  # pragma: no cover - compiled
+    """Weaken and drop ties in the buffers ``t``; return the new count (``p``: a :class:`DecayKernel`).
+
+    ``values`` holds each group's values (with no columns, values play no part).
+    """
     key, a, b, strength, kind = t.key, t.a, t.b, t.strength, t.kind
     formed, last_used, last_activity = t.formed, t.last_used, t.last_activity
+    n = len(values)
+    degree = degrees(n, a[:count], b[:count], np.ones(n, np.bool_))
     kept = 0
     for e in range(count):
+        excess = max(max(degree[a[e]], degree[b[e]]) / p.tie_capacity - 1.0, 0.0)
+        loss = p.rate * excess
         if last_used[e] < month:
-            strength[e] *= 1.0 - p.rate
+            aligned = value_alignment_of(values, a[e], b[e]) if values.shape[1] else 0.0
+            loss += p.rate * (1.0 - p.value_durability * aligned)
+        strength[e] *= 1.0 - min(loss, 1.0)
         if strength[e] >= p.floor:  # compact in place, keeping the order
             key[kept], a[kept], b[kept] = key[e], a[e], b[e]
             strength[kept], kind[kept], formed[kept] = strength[e], kind[e], formed[e]
@@ -47,8 +66,12 @@ def kernel_params(p: DecayParams) -> DecayKernel:
     return record(DecayKernel, p)
 
 
-def decay_ties(ties: Ties, p: DecayParams, month: int) -> int:
-    """Weaken unused ties and drop those below the floor; return how many vanished."""
+def decay_ties(ties: Ties, p: DecayParams, month: int, values: np.ndarray | None = None) -> int:
+    """Weaken unused ties and drop those below the floor; return how many vanished.
+
+    ``values`` are the groups' values (the state's); without them values play no part.
+    """
     before = ties.count
-    ties.count = decay_kernel(ties.buffers(), ties.count, month, kernel_params(p))
+    v = np.zeros((ties.n, 0)) if values is None else np.asarray(values, np.float64)
+    ties.count = decay_kernel(ties.buffers(), ties.count, month, v, kernel_params(p))
     return before - ties.count

@@ -5,13 +5,25 @@ Each month from ``start_month`` the team makes ``visits_per_month * (1 + ease_wi
 participants chosen by the policy: ``random``; ``weakest`` (lowest mean capacity first);
 ``least_trusted``; or ``bridge`` (fewest ties to participants of other districts first).
 
-A visit closes a share ``trust_gain`` of the gap to full trust and ``capacity_gain`` of
-the gap in the group's weakest capacity. With chance ``introduction_prob`` it also
-introduces the group to the best match among ``candidates`` participants drawn at random
-(with replacement; those of its own district are passed over), the match being
+A visit closes a share ``trust_gain`` of the gap to full trust, then, as far as the group
+trusts the team, ``capacity_gain * trust`` of the gap in its weakest capacity (support is
+accepted in proportion to trust). With chance ``introduction_prob`` the team proposes an
+introduction to the best match among ``candidates`` participants drawn at random (with
+replacement; those of its own district are passed over), the match being
 complementarity plus goal agreement, so the team weaves around shared purposes (the route
-to cross-district ties): a tie of strength ``introduction_gain``, a marketing tie if both
-put marketing first.
+to cross-district ties); the group takes it up with chance equal to its trust. An
+introduction makes a tie of strength ``introduction_gain``, a marketing tie if both put
+marketing first: weaker than the networks' tie threshold, so it only links the two into a
+network if they go on to work together.
+
+The team also supports the network it weaves (the study's step 3): a visited group works,
+with the team's help, along its newest tie to another district, with chance
+``network_support * trust``; that joint activity closes ``support_gain`` of the tie's gap
+to full strength and is joint marketing if both put marketing first.
+
+Trust can fall: every month, a group visited before but not for more than ``patience``
+months loses a share ``trust_decay`` of its trust (promised follow-up that stops,
+:func:`lapse_trust`).
 """
 
 from __future__ import annotations
@@ -28,10 +40,10 @@ from netsim.processes.forum import complementarity_of
 from netsim.scenario import FollowupParams
 from netsim.state import GroupState
 from netsim.stream import as_stream, uniform, uniforms
-from netsim.ties import EXCHANGE, MARKETING, reinforce_pairs
+from netsim.ties import EXCHANGE, JOINT_ACTIVITY, MARKETING, reinforce_pairs
 
-__all__ = ["FollowupKernel", "POLICIES", "choose_visits", "follow_up", "followup_kernel",
-           "is_followup_month", "kernel_params", "tie_room", "visits_this_month"]
+__all__ = ["POLICIES", "FollowupKernel", "choose_visits", "fade_trust", "follow_up", "followup_kernel",
+           "is_followup_month", "kernel_params", "lapse_trust", "tie_room", "visits_this_month"]
 
 
 def is_followup_month(p: FollowupParams, month: int) -> bool:
@@ -92,6 +104,10 @@ class FollowupKernel(NamedTuple):
     introduction_prob: float
     candidates: int
     introduction_gain: float
+    trust_decay: float
+    patience: int
+    network_support: float
+    support_gain: float
 
 
 def kernel_params(p: FollowupParams) -> FollowupKernel:
@@ -115,9 +131,10 @@ def followup_kernel(s, t, count, month, stream, p):  # pragma: no cover - compil
     visited = _visit_order(members, uniforms(stream, n_members), p.policy, s, t, count)[:k]
     for v in visited:
         s.visits[v] += 1
+        s.last_visit[v] = month
         trust[v] += p.trust_gain * (1.0 - trust[v])
         weakest = np.argmin(capacities[v])
-        capacities[v, weakest] += p.capacity_gain * (1.0 - capacities[v, weakest])
+        capacities[v, weakest] += p.capacity_gain * trust[v] * (1.0 - capacities[v, weakest])
     first, second = np.empty(k, np.int64), np.empty(k, np.int64)
     new_kind = np.empty(k, np.int8)
     m = 0
@@ -125,6 +142,8 @@ def followup_kernel(s, t, count, month, stream, p):  # pragma: no cover - compil
         if uniform(stream) >= p.introduction_prob:
             continue
         v, best, best_fit = visited[x], -1, 0.0
+        if uniform(stream) >= trust[v]:
+            continue  # the group does not take the introduction up
         for _ in range(p.candidates):  # the best match among sampled groups of other districts
             other = members[int(uniform(stream) * n_members)]
             if district[other] == district[v]:
@@ -137,9 +156,55 @@ def followup_kernel(s, t, count, month, stream, p):  # pragma: no cover - compil
             market = np.argmax(goals[v]) == MARKETING_GOAL and np.argmax(goals[best]) == MARKETING_GOAL
             new_kind[m] = MARKETING if market else EXCHANGE
             m += 1
+    _support_networks(s, t, count, month, stream, visited, p)
     count = reinforce_pairs(t, count, len(s.participating), first[:m], second[:m],
                             np.full(m, p.introduction_gain), new_kind[:m], month)
     return visited, count
+
+
+@numba.njit(cache=True)
+def _support_networks(s, t, count, month, stream, visited, p):  # pragma: no cover - compiled
+    """The team supports each visited group's newest tie to another district: joint work along it.
+
+    Draws one uniform per visited group that has such a tie (in order of the visits).
+    """
+    if p.network_support == 0 or len(visited) == 0:
+        return
+    participating, district, goals = s.participating, s.district, s.goals
+    a, b = t.a, t.b
+    newest = np.full(len(participating), -1, np.int64)  # per visited group: its newest cross tie
+    was_visited = np.zeros(len(participating), np.bool_)
+    for v in visited:
+        was_visited[v] = True
+    for e in range(count):
+        u, w = a[e], b[e]
+        if district[u] == district[w] or not (participating[u] and participating[w]):
+            continue
+        for x in (u, w):
+            if was_visited[x] and (newest[x] < 0 or t.formed[e] > t.formed[newest[x]]):
+                newest[x] = e
+    for v in visited:
+        e = newest[v]
+        if e < 0 or uniform(stream) >= p.network_support * s.trust[v]:
+            continue
+        t.strength[e] += p.support_gain * (1.0 - t.strength[e])
+        t.last_used[e], t.last_activity[e] = month, month
+        market = np.argmax(goals[a[e]]) == MARKETING_GOAL and np.argmax(goals[b[e]]) == MARKETING_GOAL
+        t.kind[e] = MARKETING if market else JOINT_ACTIVITY
+
+
+@numba.njit(cache=True)
+def lapse_trust(s, month, p):  # pragma: no cover - compiled
+    """Trust falls where the team has not come back for more than ``p.patience`` months."""
+    trust, last_visit = s.trust, s.last_visit
+    for v in range(len(trust)):
+        if last_visit[v] >= 0 and month - last_visit[v] > p.patience:
+            trust[v] *= 1.0 - p.trust_decay
+
+
+def fade_trust(state: GroupState, p: FollowupParams, month: int) -> None:
+    """Lower trust where the team has not come back (:func:`lapse_trust`), for ``month``."""
+    lapse_trust(state.arrays(), month, kernel_params(p))
 
 
 def tie_room(p: FollowupParams, participants: int) -> int:

@@ -1,8 +1,10 @@
 """Self-organised interaction: joint activity along ties, and triadic closure.
 
 Each month, along every tie between two participants, the groups work together with
-chance ``activity_rate * strength * (1 - goal_weight + goal_weight * agreement)``, where
-agreement is ``1 - TV(goals)`` (one minus the total-variation distance of their goals).
+chance ``activity_rate * strength * (1 - goal_weight + goal_weight * agreement) * (1 +
+plan_effect * (plan - 0.5))``, where agreement is ``1 - TV(goals)`` (one minus the
+total-variation distance of their goals) and ``plan`` the pair's mean plan quality: a
+revised, better plan means more joint work.
 Joint activity closes ``activity_gain`` of the tie's gap to full strength and marks it
 used; the tie becomes a marketing tie when both put marketing first, a joint-activity tie
 otherwise.
@@ -11,7 +13,9 @@ Triadic closure (Jackson & Rogers 2007): each participant, with chance ``closure
 inspiration``, picks a random partner and one of that partner's partners, and ties to it
 (strength ``closure_gain``). Closure is driven by inspiration, which only forums raise: a
 group that has not been inspired keeps to the ties it has, so without an intervention no
-new ties form. Inspiration then fades by ``inspiration_decay`` a month.
+new ties form. An inspired group also grows as a leader: it closes
+``inspiration_leadership * inspiration`` of its gap to full leadership each month (the
+study's broader view). Inspiration then fades by ``inspiration_decay`` a month.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import numba
 import numpy as np
 
 from netsim.agreement import degrees, goal_agreement_of
-from netsim.codes import MARKETING_GOAL
+from netsim.codes import LEADERSHIP, MARKETING_GOAL
 from netsim.compiled import record
 from netsim.scenario import InteractionParams
 from netsim.state import GroupState
@@ -42,6 +46,8 @@ class InteractionKernel(NamedTuple):
     closure_rate: float
     closure_gain: float
     inspiration_decay: float
+    plan_effect: float
+    inspiration_leadership: float
 
 
 def kernel_params(p: InteractionParams) -> InteractionKernel:
@@ -60,8 +66,10 @@ def _joint_activity(s, t, count, month, stream, p):  # pragma: no cover - compil
         u, v = a[e], b[e]
         if not (participating[u] and participating[v]):
             continue
+        plan = 0.5 * (s.plan_quality[u] + s.plan_quality[v])
         chance = p.activity_rate * strength[e] * (1.0 - p.goal_weight
-                                                  + p.goal_weight * goal_agreement_of(goals, u, v))
+                                                  + p.goal_weight * goal_agreement_of(goals, u, v)) \
+            * max(1.0 + p.plan_effect * (plan - 0.5), 0.0)
         if uniform(stream) < chance:
             used[m] = e
             m += 1
@@ -121,8 +129,11 @@ def interaction_kernel(s, t, count, month, stream, p):  # pragma: no cover - com
     """
     _joint_activity(s, t, count, month, stream, p)
     count = _close_triads(s, t, count, month, stream, p)
-    inspiration = s.inspiration
+    inspiration, capacities = s.inspiration, s.capacities
     for v in range(len(inspiration)):
+        if s.participating[v]:
+            capacities[v, LEADERSHIP] += p.inspiration_leadership * inspiration[v] \
+                * (1.0 - capacities[v, LEADERSHIP])
         inspiration[v] *= 1.0 - p.inspiration_decay
     return count
 
