@@ -196,7 +196,7 @@ class ForumParams(_Section):
                                           help="Added chance of attending per unit of inspiration.")
     attendance_trust: float = param(0.2, low=0.0, high=1.0, span=(0.0, 0.5), unit="probability per unit",
                                     help="Added chance of attending per unit of trust in the team.")
-    candidates: int = param(8, low=1, high=100, span=(3, 15), unit="groups",
+    candidates: int = param(8, low=1, high=100, span=(4, 15), unit="groups",
                             help="Others an attendee sizes up at a forum.")
     meetings: int = param(2, low=0, high=20, span=(1, 4), unit="groups",
                           help="Of those, how many it talks with at length (a tie forms or strengthens).")

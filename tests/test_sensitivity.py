@@ -187,3 +187,17 @@ def test_on_the_baseline_a_threshold_that_cannot_act_ranks_at_the_noise_floor(tm
     assert idx.loc["emergence.ideology_threshold", "mu_star"] == 0
     assert not idx.loc["emergence.ideology_threshold", "above_noise"]
     assert idx.loc[sa.DUMMY, "mu_star"] > 0
+
+
+def test_no_sample_of_the_spans_contradicts_the_schemas_rules():
+    # sensitivity samples each parameter over its span independently: every corner of the box
+    # of two spans must obey the rules that tie pairs of parameters together
+    from itertools import product
+
+    from netsim.scenario import CONSISTENCY
+
+    spanned = {s.key: s.span for s in sa.default_params(thresholds=True)}
+    for first, second, rule, words in CONSISTENCY:
+        if first in spanned and second in spanned:
+            for x, y in product(spanned[first], spanned[second]):
+                assert rule(x, y), f"{first}={x}, {second}={y}: {words}"
