@@ -101,10 +101,9 @@ def param(default: Any, *, low: float | None = None, high: float | None = None,
             for a number that is not varied by default (calendar, population, thresholds
             that define an outcome).
         unit: Unit, in words.
-        defines_outcome: The parameter is a threshold of the observer that defines an
-            outcome (how a network is classified), not a mechanism of the programme: no
-            process reads it, so it changes what is counted, never what happens.
-            Sensitivity analysis leaves it out unless asked for it by name.
+        defines_outcome: The parameter is a threshold that defines an outcome (what counts
+            as a network, a structured one, a marketing network), not a mechanism of the
+            programme. Sensitivity analysis leaves it out unless asked for it.
         help: What it means.
     """
     extra: dict[str, Any] = {"unit": unit}

@@ -82,7 +82,7 @@ def default_params(*, thresholds: bool = False) -> list[ParamSpec]:
     Left out: parameters with no span (the run's length, the population, the calendar's
     start and end months, which switch an activity on or off) and, unless ``thresholds``,
     the observer's thresholds that define an outcome (:attr:`ParamSpec.defines_outcome`,
-    such as ``emergence.ideology_threshold``): they change what is counted, not what happens.
+    such as ``emergence.ideology_threshold``): they say what is counted as an outcome.
     """
     return [s for s in parameters() if s.span is not None and (thresholds or not s.defines_outcome)]
 
