@@ -442,6 +442,184 @@ def sensitivity(scenario_file: str, method: str, samples: int, params: str | Non
     _report_failures(outcome)
 
 
+def _generation_line(g: Any) -> str:
+    eps = "from the prior" if not math.isfinite(g.epsilon) or g.epsilon >= 1e8 else f"epsilon {g.epsilon:.3g}"
+    rate = g.accepted / g.evaluated if g.evaluated else float("nan")
+    return (f"generation {g.t}: {eps}, accepted {g.accepted} of {g.evaluated} ({rate:.1%}), "
+            f"{g.simulations} simulations, {g.seconds:.1f} s")
+
+
+@cli.command()
+@click.option("--targets", "targets_file", type=click.Path(path_type=Path),
+              default=Path("calibration/targets.toml"), show_default=True,
+              help="Targets file: the patterns' statistics with their bands, and the free parameters' "
+                   "priors.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("calibration"), show_default=True,
+              help="Folder for posterior.csv and calibrated.toml (and the --check and --recover files).")
+@click.option("--db", type=click.Path(path_type=Path), default=None,
+              help="SQLite database of the calibration (pyabc's History); default: OUT/calibration.db.")
+@click.option("--particles", type=int, default=200, show_default=True, help="Particles per generation.")
+@click.option("--generations", type=int, default=8, show_default=True,
+              help="Most generations (the first is drawn from the prior).")
+@click.option("--budget", type=int, default=30_000, show_default=True,
+              help="Most simulations in all (checked after each generation).")
+@click.option("--min-acceptance", type=float, default=0.01, show_default=True,
+              help="Stop after a generation whose acceptance rate is below this.")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="Seed: the same seed gives the same posterior, whatever the workers or engine.")
+@click.option("--workers", type=int, default=os.cpu_count() or 1, show_default=True,
+              help="Worker processes (1 runs in this process).")
+@click.option("--dask", default=None, metavar="local|tcp://HOST:PORT",
+              help="Run the simulations on Dask: 'local' or a running scheduler's address.")
+@click.option("--resume", is_flag=True, help="Continue the calibration in --db after an interruption.")
+@click.option("--fresh", is_flag=True, help="Replace the database in --db if there is one.")
+@click.option("--check", "do_check", is_flag=True,
+              help="Posterior predictive check of OUT/posterior.csv beside the prior predictive one, instead "
+                   "of calibrating.")
+@click.option("--draws", type=click.IntRange(min=1), default=500, show_default=True,
+              help="--check: parameter sets drawn from the prior and from the posterior.")
+@click.option("--recover", type=click.IntRange(min=1), default=None, metavar="K",
+              help="Parameter recovery instead of calibrating: calibrate against patterns simulated from K "
+                   "known parameter sets and report whether each 90%% interval covers its truth.")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+def calibrate(targets_file: Path, out: Path, db: Path | None, particles: int, generations: int, budget: int,
+              min_acceptance: float, seed: int, workers: int, dask: str | None, resume: bool, fresh: bool,
+              do_check: bool, draws: int, recover: int | None, quiet: bool) -> None:
+    """Calibrate the baseline by ABC-SMC (pyabc) against the study's six patterns.
+
+    Writes OUT/posterior.csv (the last generation's particles and weights) and
+    OUT/calibrated.toml (weighted medians with 90% intervals), which
+    scenarios/baseline.toml inherits. A stopped calibration continues with --resume and
+    loses at most the generation in progress.
+    """
+    import time
+
+    from netsim import calibration as cal
+    from netsim.batch import BatchError
+    from netsim.engines import make_engine
+    from netsim.patterns import read_targets
+
+    if sum((resume or fresh, do_check, recover is not None)) > 1:
+        raise BadInput("give one of --resume/--fresh (calibrate), --check or --recover")
+    settings = cal.Settings(particles, generations, budget, min_acceptance, seed)
+    db = db or out / "calibration.db"
+    try:
+        settings.check()
+        targets = read_targets(targets_file)
+        posterior = None
+        if do_check or recover is not None:
+            if (out / "posterior.csv").exists():
+                posterior = cal.read_posterior(out / "posterior.csv")
+            elif do_check:
+                click.echo(f"netsim: no {out}/posterior.csv yet: the check shows the prior predictive only",
+                           err=True)
+        simulator = cal.Simulator(targets)
+        _check_out_dir(out)
+        if resume and not db.is_file():
+            raise cal.CalibrationError(f"{db}: no calibration database to resume; run without --resume")
+        engine = make_engine(simulator.context, workers=workers, dask=dask)
+    except (ScenarioError, cal.CalibrationError, BatchError) as e:
+        raise BadInput(str(e)) from None
+
+    def say(g: Any) -> None:
+        if not quiet:
+            click.echo(_generation_line(g), err=True)
+
+    start = time.perf_counter()
+    try:
+        if do_check:
+            _calibration_check(cal, targets, engine, posterior, draws, seed, out, simulator)
+        elif recover is not None:
+            _calibration_recovery(cal, targets, engine, recover, settings, out, posterior, say)
+        else:
+            result = cal.calibrate(targets, db, settings, engine, resume=resume, fresh=fresh,
+                                   simulator=simulator, on_generation=say, command=sys.argv)
+            _write_calibration(cal, result, targets, out, db)
+    except cal.CalibrationError as e:
+        raise BadInput(str(e)) from None
+    except KeyboardInterrupt:
+        click.echo(f"netsim: interrupted; finished generations are kept in {db}. Run the same command with "
+                   "--resume to continue.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    finally:
+        engine.close()
+    click.echo(f"{time.perf_counter() - start:.0f} s in all ({engine.name}, {engine.slots} worker"
+               f"{'s' if engine.slots > 1 else ''})")
+
+
+def _write_calibration(cal: Any, result: Any, targets: Any, out: Path, db: Path) -> None:
+    posterior = result.posterior
+    note = f"Targets: {targets.path} (sha256 {targets.sha256[:12]}); database: {db}."
+    text = cal.write_calibrated(posterior, result, out / "calibrated.toml", note=[note])
+    write_bytes_atomic(out / "posterior.csv", lambda p: posterior.to_csv(p, index=False, float_format="%.6g"))
+    write_bytes_atomic(out / "calibrated.toml", text)
+    resumed = f", resumed after {result.resumed_from}" if result.resumed_from else ""
+    click.echo(f"{result.generations} generations{resumed}; final epsilon {result.epsilon:.3g}, acceptance "
+               f"{result.acceptance:.1%}, {result.simulations} simulations, effective sample size "
+               f"{result.ess:.0f}")
+    for key, (median, lo, hi) in cal.point_estimates(posterior).items():
+        plo, phi = targets.priors[key]
+        click.echo(f"  {key}: {median:g} (90% interval {lo:g} to {hi:g}; prior {plo:g} to {phi:g})")
+    click.echo(f"Wrote {out}/posterior.csv and {out}/calibrated.toml")
+
+
+def _markdown_table(table: Any, formats: dict[str, str]) -> str:
+    cols = list(table.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in table.itertuples(index=False):
+        cells = (formats.get(c, "{}").format(v) for c, v in zip(cols, row, strict=True))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _calibration_check(cal: Any, targets: Any, engine: Any, posterior: Any, draws: int, seed: int, out: Path,
+                       simulator: Any) -> None:
+    result = cal.check(targets, engine, posterior=posterior, draws=draws, seed=seed, simulator=simulator)
+    table = result.table.drop(columns="row")
+    shares = {c: "{:.1%}" for c in ("prior", "posterior")}
+    text = (f"Predictive check: {draws} parameter sets from the prior"
+            + (" and from the posterior" if posterior is not None else "")
+            + f", each run once with a fresh seed (seed {seed}); share of runs that reproduce each "
+            "pattern.\n\n"
+            + _markdown_table(table, shares) + "\nWhat each pattern constrains (prior draws that reproduce "
+            "it against all prior draws):\n\n" + "".join(f"- {line}\n" for line in cal.constraint_lines(
+                result.constraints)))
+    write_bytes_atomic(out / "check.csv", lambda p: result.table.to_csv(p, index=False))
+    write_bytes_atomic(out / "check.md", text.encode())
+    written = [out / "check.csv", out / "check.md"]
+    if posterior is not None:
+        fig = cal.pairs_chart(posterior, targets)
+        write_bytes_atomic(out / "posterior.png", lambda p: fig.savefig(p, format="png", dpi=120))
+        written.append(out / "posterior.png")
+    click.echo(text)
+    click.echo(f"{result.seconds:.0f} s; wrote " + ", ".join(map(str, written)))
+
+
+def _calibration_recovery(cal: Any, targets: Any, engine: Any, k: int, settings: Any, out: Path,
+                          posterior: Any, say: Any) -> None:
+    def truth(i: int, values: dict[str, float]) -> None:
+        click.echo(f"known set {i + 1} of {k}: " + ", ".join(f"{key}={v:.3g}" for key, v in values.items()),
+                   err=True)
+
+    rec = cal.recover(targets, engine, truths=k, settings=settings, folder=out / "recovery",
+                      posterior=posterior, on_generation=say, on_truth=truth)
+    table = rec.table
+    summary = table.groupby("parameter", sort=False).agg(covered=("covered", "sum"),
+                                                         width_share=("width_share", "mean")).reset_index()
+    summary["covered"] = summary["covered"].map(lambda c: f"{c} of {k}")
+    text = (f"Parameter recovery: {k} known parameter sets, each calibrated with {settings.particles} "
+            "particles, "
+            f"at most {settings.generations} generations and {settings.budget} simulations.\n\n"
+            + _markdown_table(table, {"covered": "{}"}) + "\nPer parameter: truths covered by the 90% "
+            "interval, and the interval's mean width as a share of the prior's (near 1: the patterns do not "
+            "identify it).\n\n"
+            + _markdown_table(summary, {"width_share": "{:.2f}"}))
+    write_bytes_atomic(out / "recovery.csv", lambda p: table.to_csv(p, index=False))
+    write_bytes_atomic(out / "recovery.md", text.encode())
+    click.echo(text)
+    click.echo(f"Wrote {out}/recovery.csv and {out}/recovery.md")
+
+
 @cli.command()
 @click.argument("results", type=click.Path(path_type=Path))
 @click.option("--outcome", "what", required=True, metavar="NAME|OUTPUT>=X",

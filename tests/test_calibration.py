@@ -1,0 +1,269 @@
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from conftest import PROJECT
+
+from netsim import calibration as cal
+from netsim.cli import cli
+from netsim.engines import make_engine
+from netsim.patterns import read_targets
+from netsim.scenario import ScenarioError
+
+TINY = cal.Settings(particles=8, generations=2, budget=10_000, seed=5)
+
+
+@pytest.fixture(scope="module")
+def targets_file(tmp_path_factory) -> Path:
+    """The shipped targets on a 12-month baseline with three free parameters: a calibration of seconds."""
+    folder = tmp_path_factory.mktemp("targets")
+    (folder / "short.toml").write_text(
+        f'name = "short"\nquestion = "A short baseline."\n'
+        f'base = "{PROJECT / "scenarios" / "baseline"}"\n[run]\nmonths = 12\n'
+    )
+    head = (PROJECT / "calibration" / "targets.toml").read_text().split("[prior]")[0]
+    head = head.replace('scenario = "../scenarios/baseline.toml"', 'scenario = "short.toml"')
+    (folder / "targets.toml").write_text(
+        head + '[prior]\n"recruitment.base_logit" = "span"\n'
+        '"followup.trust_gain" = "span"\n"decay.rate" = "span"\n'
+    )
+    return folder / "targets.toml"
+
+
+def _calibrate(
+    targets_file: Path, db: Path, workers: int, settings: cal.Settings = TINY, **kw
+) -> cal.CalibrationResult:
+    targets = read_targets(targets_file)
+    sim = cal.Simulator(targets)
+    engine = make_engine(sim.context, workers=workers)
+    try:
+        return cal.calibrate(targets, db, settings, engine, simulator=sim, **kw)
+    finally:
+        engine.close()
+
+
+def test_same_seed_same_posterior_on_one_and_two_workers_and_after_a_resume(targets_file, tmp_path):
+    one = _calibrate(targets_file, tmp_path / "one.db", 1)
+    two = _calibrate(targets_file, tmp_path / "two.db", 2)
+    pd.testing.assert_frame_equal(one.posterior, two.posterior)
+    assert one.generations == 2 and one.simulations == two.simulations
+    # stopped after the first generation, then resumed: the same posterior as straight through
+    first = _calibrate(
+        targets_file, tmp_path / "resumed.db", 2, cal.Settings(**{**TINY.__dict__, "generations": 1})
+    )
+    assert first.generations == 1
+    resumed = _calibrate(targets_file, tmp_path / "resumed.db", 1, TINY, resume=True)
+    assert resumed.resumed_from == 1 and resumed.generations == 2
+    pd.testing.assert_frame_equal(one.posterior, resumed.posterior)
+    # another seed gives another posterior
+    other = _calibrate(targets_file, tmp_path / "other.db", 1, cal.Settings(**{**TINY.__dict__, "seed": 6}))
+    assert not np.allclose(other.posterior.to_numpy(), one.posterior.to_numpy())
+
+
+def test_the_posterior_narrows_towards_runs_that_reproduce_the_patterns(targets_file, tmp_path):
+    res = _calibrate(targets_file, tmp_path / "c.db", 1, cal.Settings(particles=12, generations=3, seed=2))
+    assert res.epsilon < cal._INITIAL_EPSILON
+    assert res.posterior["weight"].sum() == pytest.approx(1.0)
+    lo, hi = read_targets(targets_file).priors["decay.rate"]
+    assert res.posterior["decay.rate"].between(lo, hi).all()
+
+
+def _bad(args: list[str]) -> str:
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    return result.output
+
+
+def test_a_database_of_another_model_version_or_other_targets_is_refused(targets_file, tmp_path):
+    db = tmp_path / "c.db"
+    _calibrate(targets_file, db, 1, cal.Settings(**{**TINY.__dict__, "generations": 1}))
+    before = db.read_bytes()
+    out = _bad(
+        [
+            "calibrate",
+            "--targets",
+            str(targets_file),
+            "--out",
+            str(tmp_path),
+            "--db",
+            str(db),
+            "--particles",
+            "8",
+            "--seed",
+            "5",
+            "--workers",
+            "1",
+        ]
+    )
+    assert "--resume continues it" in out  # no silent overwrite
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE netsim_calibration SET value = '0.0.0+old' WHERE key = 'model_version'")
+    stamped = db.read_bytes()
+    out = _bad(
+        [
+            "calibrate",
+            "--targets",
+            str(targets_file),
+            "--out",
+            str(tmp_path),
+            "--db",
+            str(db),
+            "--particles",
+            "8",
+            "--seed",
+            "5",
+            "--workers",
+            "1",
+            "--resume",
+        ]
+    )
+    assert "model_version" in out and "0.0.0+old" in out and str(db) in out
+    assert db.read_bytes() == stamped
+    other = tmp_path / "other.toml"
+    other.write_text(targets_file.read_text().replace("at_least = 0.5", "at_least = 0.6"))
+    (tmp_path / "short.toml").write_text((targets_file.parent / "short.toml").read_text())
+    db.write_bytes(before)
+    out = _bad(
+        [
+            "calibrate",
+            "--targets",
+            str(other),
+            "--out",
+            str(tmp_path),
+            "--db",
+            str(db),
+            "--particles",
+            "8",
+            "--seed",
+            "5",
+            "--workers",
+            "1",
+            "--resume",
+        ]
+    )
+    assert "targets_sha256" in out and str(other) in out
+
+
+def test_bad_targets_and_posterior_files_exit_2_naming_file_and_key(targets_file, tmp_path):
+    bad = tmp_path / "targets.toml"
+    bad.write_text(targets_file.read_text().replace("[statistics.districts]", "[statistics.distritcs]"))
+    out = _bad(["calibrate", "--targets", str(bad), "--out", str(tmp_path / "o")])
+    assert "distritcs" in out and str(bad) in out
+    assert not (tmp_path / "o").exists()
+    post = tmp_path / "posterior.csv"
+    post.write_text("forum.tie_gain,forum.nonsense,weight\n0.2,0.1,1\n")
+    with pytest.raises(ScenarioError, match="column 'forum.nonsense'"):
+        cal.read_posterior(post)
+    post.write_text("forum.tie_gain,weight\n1.7,1\n")
+    with pytest.raises(ScenarioError, match="row 2, column 'forum.tie_gain'"):
+        cal.read_posterior(post)
+
+
+def test_posterior_draws_are_seeded_and_follow_the_weights():
+    post = pd.DataFrame({"forum.tie_gain": [0.1, 0.2, 0.3], "weight": [0.0, 0.25, 0.75]})
+    a = cal.posterior_draws(post, 400, seed=3)
+    assert a == cal.posterior_draws(post, 400, seed=3)
+    values = np.array([d["forum.tie_gain"] for d in a])
+    assert 0.1 not in values
+    assert 0.65 < np.mean(values == 0.3) < 0.85
+    est = cal.point_estimates(post)["forum.tie_gain"]
+    assert est[1] <= est[0] <= est[2]
+
+
+def test_check_reports_prior_and_posterior_shares_and_a_held_out_statistic(targets_file, tmp_path):
+    res = _calibrate(targets_file, tmp_path / "c.db", 1)
+    targets = read_targets(targets_file)
+    sim = cal.Simulator(targets)
+    engine = make_engine(sim.context, workers=1)
+    got = cal.check(targets, engine, posterior=res.posterior, draws=12, seed=1, simulator=sim)
+    rows = list(got.table["row"])
+    assert rows[:7] == [f"pattern_{k}" for k in range(1, 7)] + ["joint"]
+    assert any(r.startswith("held_out:") for r in rows)
+    assert got.table[["prior", "posterior"]].apply(lambda c: c.between(0, 1)).all().all()
+    # a pattern is reproduced only if all its fitted statistics are: joint <= every pattern
+    assert (got.posterior["joint"] <= got.posterior["pattern_1"]).all()
+    assert len(got.prior) == len(got.posterior) == 12
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        out += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+def _generations_in(db: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+            return con.execute("SELECT COUNT(*) FROM populations WHERE t >= 0").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_kill_9_leaves_no_worker_and_resume_finishes(targets_file, tmp_path):
+    db = tmp_path / "c.db"
+    args = [
+        sys.executable,
+        "-m",
+        "netsim.cli",
+        "calibrate",
+        "--targets",
+        str(targets_file),
+        "--out",
+        str(tmp_path),
+        "--db",
+        str(db),
+        "--particles",
+        "8",
+        "--seed",
+        "5",
+        "--workers",
+        "2",
+        "--quiet",
+    ]
+    proc = subprocess.Popen(
+        [*args, "--generations", "200", "--budget", "1000000", "--min-acceptance", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.time() + 120
+    while _generations_in(db) < 2 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert proc.poll() is None, proc.stderr.read().decode()
+    workers = _children(proc.pid)
+    assert len(workers) >= 2
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 10
+    while (
+        any(
+            Path(f"/proc/{w}").exists() and "zombie" not in Path(f"/proc/{w}/status").read_text()
+            for w in workers
+        )
+        and time.time() < deadline
+    ):
+        time.sleep(0.1)
+    alive = [
+        w
+        for w in workers
+        if Path(f"/proc/{w}").exists() and "zombie" not in Path(f"/proc/{w}/status").read_text()
+    ]
+    assert not alive, f"orphaned workers {alive}"
+    kept = _generations_in(db)
+    assert kept >= 2
+    done = subprocess.run(
+        [*args, "--generations", str(kept + 1), "--resume"], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"{kept + 1} generations, resumed after {kept}" in done.stdout
+    assert (tmp_path / "posterior.csv").exists() and (tmp_path / "calibrated.toml").exists()
