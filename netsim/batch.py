@@ -54,6 +54,7 @@ __all__ = [
     "BatchError",
     "BatchOutcome",
     "BatchPlan",
+    "PosteriorDraws",
     "Chunk",
     "RunContext",
     "RunSpec",
@@ -261,6 +262,7 @@ class BatchPlan:
             their random numbers (replicate ``r`` of each has the seed of the label's
             replicate ``r``, whatever its parameter values), and a point may come more
             than once with different labels. Empty: every run has its own seed.
+        posterior: Parameters drawn from a calibration's posterior, one set per replicate.
     """
 
     scenarios: tuple[Scenario, ...]
@@ -272,6 +274,7 @@ class BatchPlan:
     kind: str = "batch"
     extra: Mapping[str, Any] = field(default_factory=dict)
     streams: tuple[str, ...] = ()
+    posterior: PosteriorDraws | None = None
 
     @cached_property
     def runs(self) -> list[RunSpec]:
@@ -304,6 +307,8 @@ class BatchPlan:
         h.update(json.dumps([[s["name"], s["params_sha256"]] for s in scenarios]).encode())
         for r in self.runs:
             h.update(f"{r.run_id}:{r.seed}\n".encode())
+        if self.posterior is not None:
+            h.update(json.dumps(self.posterior.record()).encode())
         record: dict[str, Any] = {
             "kind": self.kind,
             "sha256": h.hexdigest(),
@@ -315,6 +320,8 @@ class BatchPlan:
             "runs": len(self.runs),
             "scenarios": scenarios,
         }
+        if self.posterior is not None:
+            record["posterior"] = self.posterior.record()
         record.update(self.extra)
         return record
 
@@ -322,7 +329,7 @@ class BatchPlan:
 def make_plan(scenarios: Sequence[Scenario], *, sweeps: Sequence[tuple[str, Sequence[Any]]] = (),
               points: Sequence[Mapping[str, Any]] | None = None, replicates: int = 1, seed: int = 1,
               kind: str = "batch", extra: Mapping[str, Any] | None = None,
-              streams: Sequence[str] = ()) -> BatchPlan:
+              streams: Sequence[str] = (), posterior: tuple[str, pd.DataFrame] | None = None) -> BatchPlan:
     """Make and validate the plan of a batch.
 
     Args:
@@ -334,6 +341,8 @@ def make_plan(scenarios: Sequence[Scenario], *, sweeps: Sequence[tuple[str, Sequ
         kind: Recorded in the manifest.
         extra: More to record in the manifest's plan.
         streams: Common random numbers: a label per point of ``points`` (see :class:`BatchPlan`).
+        posterior: ``(file, table)`` of a calibration's posterior (:func:`netsim.calibration.read_posterior`):
+            each replicate's parameters are drawn from it (:class:`PosteriorDraws`).
 
     Raises:
         BatchError: Repeated scenario names, a key swept twice, a point the schema
@@ -368,8 +377,58 @@ def make_plan(scenarios: Sequence[Scenario], *, sweeps: Sequence[tuple[str, Sequ
             except ScenarioError as e:
                 raise BatchError(str(e)) from None
     swept = tuple((k, tuple(v)) for k, v in sweeps) if points is None else ()
+    draws = None if posterior is None else PosteriorDraws.make(*posterior, scenarios=scenarios,
+                                                               swept=inputs, replicates=replicates, seed=seed)
     return BatchPlan(tuple(scenarios), tuple(grid), replicates, seed, inputs, swept, kind, dict(extra or {}),
-                     tuple(streams))
+                     tuple(streams), draws)
+
+
+@dataclass(frozen=True)
+class PosteriorDraws:
+    """Each replicate's parameters, drawn from a calibration's posterior (``netsim batch --posterior``).
+
+    Replicate r of every scenario and sweep point gets draw r (drawn by weight, seeded by the
+    batch's seed), so scenarios are compared under the same parameter uncertainty as well as
+    chance. A scenario that sets a calibrated parameter to a value of its own (say, faster
+    value convergence in ideology forums) keeps it, and so does a swept parameter: a draw
+    replaces a value only where the scenario inherits the calibrated one (its value equals
+    the posterior's weighted median, as ``calibration/calibrated.toml`` writes it).
+
+    Attributes:
+        file: The posterior file.
+        sha256: Its hash.
+        draws: One ``((key, value), ...)`` per replicate.
+        drawn: Per scenario, the keys the draws set.
+    """
+
+    file: str
+    sha256: str
+    draws: tuple[Point, ...]
+    drawn: Mapping[str, tuple[str, ...]]
+
+    @classmethod
+    def make(cls, file: str, table: pd.DataFrame, *, scenarios: Sequence[Scenario], swept: Sequence[str],
+             replicates: int, seed: int) -> PosteriorDraws:
+        """Draw ``replicates`` parameter sets from ``table`` and decide what each scenario takes."""
+        from netsim.calibration import point_estimates, posterior_draws
+
+        estimates = {k: v[0] for k, v in point_estimates(table).items()}
+        drawn = {sc.name: tuple(k for k in estimates if k not in swept and sc.params.get(k) == estimates[k])
+                 for sc in scenarios}
+        with open(file, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        draws = tuple(tuple(sorted(d.items())) for d in posterior_draws(table, replicates, seed))
+        return cls(str(file), digest, draws, drawn)
+
+    def overrides(self, scenario: str, replicate: int) -> dict[str, float]:
+        """What the draw of ``replicate`` sets in ``scenario``."""
+        keys = self.drawn.get(scenario, ())
+        return {k: v for k, v in self.draws[replicate] if k in keys}
+
+    def record(self) -> dict[str, Any]:
+        """The draws as the manifest records them."""
+        return {"file": self.file, "sha256": self.sha256,
+                "drawn": {k: list(v) for k, v in self.drawn.items()}, "draws": [dict(d) for d in self.draws]}
 
 
 # -- what workers need ----------------------------------------------------------------------
@@ -384,11 +443,13 @@ class RunContext:
         groups: Groups tables by ``(scenario name, groups_file)``, read once by the main
             process so that workers (possibly on other machines) read no files.
         inputs: The plan's varied keys (identity columns of the tables).
+        posterior: Each replicate's parameters drawn from a posterior, if the plan has them.
     """
 
     scenarios: Mapping[str, Scenario]
     groups: Mapping[tuple[str, str], Groups]
     inputs: tuple[str, ...]
+    posterior: PosteriorDraws | None = None
 
     @classmethod
     def for_plan(cls, plan: BatchPlan) -> RunContext:
@@ -415,7 +476,7 @@ class RunContext:
                 except ScenarioError as e:
                     raise BatchError(str(e)) from None
                 groups[(sc.name, p.groups_file)] = g
-        return cls({s.name: s for s in plan.scenarios}, groups, plan.inputs)
+        return cls({s.name: s for s in plan.scenarios}, groups, plan.inputs, plan.posterior)
 
 
 Columns = dict[str, np.ndarray]
@@ -542,14 +603,18 @@ def run_chunk(context: RunContext, chunk: Chunk) -> ChunkResult:
     groups: list[Columns] = []
     ok: list[RunSpec] = []
     status, errors, tracebacks, seconds, failures = [], [], [], [], []
-    resolved: dict[tuple[str, Point], Scenario] = {}
+    resolved: dict[tuple[str, Point, int], Scenario] = {}
     for run in chunk.runs:
         start = time.perf_counter()
         try:
-            sc = resolved.get((run.scenario, run.point))
+            # with posterior draws each replicate has parameters of its own
+            key = (run.scenario, run.point, run.replicate if context.posterior else 0)
+            sc = resolved.get(key)
             if sc is None:
-                sc = context.scenarios[run.scenario].with_overrides(dict(run.point), source="sweep")
-                resolved[(run.scenario, run.point)] = sc
+                drawn = context.posterior.overrides(run.scenario, run.replicate) if context.posterior else {}
+                sc = context.scenarios[run.scenario].with_overrides({**drawn, **dict(run.point)},
+                                                                    source="sweep")
+                resolved[key] = sc
             pop = sc.params.population
             g = None if pop.synthetic_groups > 0 else context.groups.get((run.scenario, pop.groups_file))
             m, gt = simulate(sc, seed=run.seed, groups=g)

@@ -239,6 +239,8 @@ def report(results: Path, reference: str | None, title: str) -> None:
     if order:  # the batch's own order of scenarios, not the alphabet
         rank = {name: i for i, name in enumerate(order)}
         monthly = monthly.sort_values("scenario", key=lambda c: c.map(rank), kind="stable")
+    if plan.get("posterior"):  # the page says the runs carry parameter uncertainty too
+        title += f" (each replicate's calibrated parameters drawn from {plan['posterior']['file']})"
     written = write_report(monthly, results / "report", title=title, reference=reference)
     for path in written:
         click.echo(f"wrote {path}")
@@ -325,10 +327,14 @@ def _report_failures(outcome: Any) -> None:
 @click.option("--sweep", "sweeps", multiple=True, metavar="KEY=V1,V2,...|KEY=LO:HI:STEPS",
               help="Values of a parameter to run (repeatable: every combination is run). "
                    "LO:HI:STEPS gives STEPS evenly spaced values.")
+@click.option("--posterior", type=click.Path(path_type=Path), default=None, metavar="FILE",
+              help="Draw each replicate's calibrated parameters from this posterior (e.g. "
+                   "calibration/posterior.csv), seeded: results carry parameter uncertainty as well as "
+                   "chance.")
 @_engine_options
 @click.option("--out", type=click.Path(path_type=Path), default=Path("results/batch"), show_default=True,
               help="Results folder; the same command run again on it resumes the batch.")
-def batch(scenario_files: tuple[str, ...], replicates: int, sweeps: tuple[str, ...],
+def batch(scenario_files: tuple[str, ...], replicates: int, sweeps: tuple[str, ...], posterior: Path | None,
           assignments: tuple[str, ...], months: int | None, seed: int, workers: int, dask: str | None,
           chunk: int | None, quiet: bool, out: Path) -> None:
     """Run every SCENARIO x sweep point x replicate into a results folder.
@@ -345,14 +351,24 @@ def batch(scenario_files: tuple[str, ...], replicates: int, sweeps: tuple[str, .
 
     scs = [_scenario(p, assignments, months) for p in scenario_files]
     try:
-        plan = make_plan(scs, sweeps=[parse_sweep(s) for s in sweeps], replicates=replicates, seed=seed)
-    except BatchError as e:
+        drawn = None
+        if posterior is not None:
+            from netsim.calibration import read_posterior
+
+            drawn = (str(posterior), read_posterior(posterior))
+        plan = make_plan(scs, sweeps=[parse_sweep(s) for s in sweeps], replicates=replicates, seed=seed,
+                         posterior=drawn)
+    except (BatchError, ScenarioError) as e:
         raise BadInput(str(e)) from None
     store, engine = _prepare(plan, out, workers, dask, chunk)
     outcome = _execute(plan, store, engine, chunk, quiet)
     heads, rows = summary_rows(summarise(store))
+    caption = SUMMARY_CAPTION
+    if plan.posterior is not None:
+        caption += (f" Each replicate's calibrated parameters are drawn from {plan.posterior.file} "
+                    "(the manifest lists the draws).")
     table = Table(title=f"{len(plan.runs)} runs in {out} ({outcome.ran} now, {outcome.already} before; "
-                        f"{engine.name})", title_justify="left", caption=SUMMARY_CAPTION,
+                        f"{engine.name})", title_justify="left", caption=caption,
                   caption_justify="left")
     for h in heads:
         table.add_column(h, justify="left" if h == "scenario" else "right", no_wrap=h == "scenario")

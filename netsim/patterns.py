@@ -388,6 +388,9 @@ def _prior(key: str, value: Any, where: str) -> tuple[float, float]:
         s = spec(key)
     except ScenarioError as e:
         raise ScenarioError(f"{where}: {e}") from None
+    if s.defines_outcome:
+        raise ScenarioError(f"{where}: {key} is a threshold that defines an outcome, not a mechanism; "
+                            "outcome-defining thresholds are not calibrated")
     if s.kind != "float":
         raise ScenarioError(
             f"{where}: {key} is {s.allowed()}; only real-valued parameters can be "

@@ -267,3 +267,46 @@ def test_kill_9_leaves_no_worker_and_resume_finishes(targets_file, tmp_path):
     assert done.returncode == 0, done.stderr
     assert f"{kept + 1} generations, resumed after {kept}" in done.stdout
     assert (tmp_path / "posterior.csv").exists() and (tmp_path / "calibrated.toml").exists()
+
+
+def test_batch_posterior_draws_each_replicate_and_keeps_a_scenario_s_own_values(tmp_path):
+    import json
+
+    from netsim import NetworkModel, load_scenario
+    from netsim.store import ResultStore
+
+    base = load_scenario(PROJECT / "scenarios" / "baseline.toml")
+    tie, values = base.params.get("forum.tie_gain"), base.params.get("review.value_convergence")
+    post = tmp_path / "posterior.csv"
+    post.write_text("forum.tie_gain,review.value_convergence,weight\n"
+                    f"0.1,0.01,0.25\n{tie},{values},0.5\n0.5,0.09,0.25\n")
+    out = tmp_path / "b"
+    scenarios = [str(PROJECT / "scenarios" / f"{n}.toml") for n in ("baseline", "ideology_forums")]
+    args = ["batch", *scenarios,
+            "--replicates", "4", "--months", "4", "--workers", "1", "--quiet", "--posterior", str(post)]
+    result = CliRunner().invoke(cli, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "drawn from" in result.output
+    plan = json.loads((out / "manifest.json").read_text())["plan"]
+    drawn = plan["posterior"]["drawn"]
+    assert drawn["baseline"] == ["forum.tie_gain", "review.value_convergence"]
+    assert drawn["ideology_forums"] == ["forum.tie_gain"]  # it sets its own value convergence
+    draws = plan["posterior"]["draws"]
+    assert len(draws) == 4
+    monthly = ResultStore(out).read("monthly")
+    for scenario in ("baseline", "ideology_forums"):
+        row = monthly[(monthly["scenario"] == scenario) & (monthly["replicate"] == 3)].iloc[0]
+        sc = load_scenario(PROJECT / "scenarios" / f"{scenario}.toml").with_overrides(
+            {"run.months": 4, **{k: v for k, v in draws[3].items() if k in drawn[scenario]}})
+        alone = NetworkModel.from_scenario(sc, rng=int(row["seed"]))
+        alone.run_model()
+        stored = monthly[monthly["run_id"] == row["run_id"]][list(alone.monthly_table().columns)]
+        pd.testing.assert_frame_equal(stored.reset_index(drop=True), alone.monthly_table(), check_dtype=False)
+    again = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "again")])
+    assert again.exit_code == 0
+    manifest = json.loads((tmp_path / "again" / "manifest.json").read_text())
+    assert manifest["plan"]["posterior"]["draws"] == draws
+    post.write_text("forum.tie_gain,forum.wobble,weight\n0.2,0.1,1\n")
+    bad = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2 and "forum.wobble" in bad.output and str(post) in bad.output
+    assert not (tmp_path / "bad").exists()
