@@ -729,8 +729,8 @@ class CheckResult:
     Attributes:
         table: One row per pattern, ``joint`` and held-out statistic: the shares of prior
             and posterior draws that reproduce it.
-        constraints: Per pattern, the parameters whose prior draws that reproduce it
-            differ most from all prior draws (standardised mean shift).
+        constraints: Per pattern and parameter, how the prior draws that reproduce the
+            pattern differ from all prior draws: standardised mean ``shift`` and ``sd_ratio``.
         prior: The prior draws, their statistics and what they reproduce.
         posterior: The same for the posterior draws (None without a posterior).
         seconds: Wall time.
@@ -802,26 +802,39 @@ def check(
     keys = list(targets.priors)
     x = prior[keys]
     sd = x.std(ddof=0).replace(0, np.nan)
-    shifts = []
+    rows_out = []
     for r in [f"pattern_{k}" for k in PATTERNS] + ["joint"]:
         hit = prior[r].to_numpy(bool)
-        if hit.any() and not hit.all():
-            shift = (x[hit].mean() - x.mean()) / sd
-        else:
-            shift = pd.Series(np.nan, index=keys)
-        shifts.append(shift.rename(r))
-    constraints = pd.DataFrame(shifts)
+        some = 1 < hit.sum() < len(hit)
+        for key in keys:
+            shift = (x[key][hit].mean() - x[key].mean()) / sd[key] if some else np.nan
+            ratio = x[key][hit].std(ddof=0) / sd[key] if some else np.nan
+            rows_out.append({"row": r, "parameter": key, "shift": float(shift), "sd_ratio": float(ratio)})
+    constraints = pd.DataFrame(rows_out)
     return CheckResult(table, constraints, prior, post, time.perf_counter() - start)
 
 
-def constraint_lines(constraints: pd.DataFrame, top: int = 3, floor: float = 0.15) -> list[str]:
-    """For each pattern, the parameters its prior draws constrain most (|shift| >= ``floor``)."""
+def constraint_lines(constraints: pd.DataFrame, top: int = 3) -> list[str]:
+    """For each pattern, the parameters its prior draws constrain most.
+
+    A parameter counts when the prior draws that reproduce the pattern have a mean at least
+    0.15 standard deviations away from all draws' (``shift``), or a spread at most 0.85 of
+    theirs (``sd_ratio``: a two-sided constraint moves no mean).
+    """
     out = []
-    for row, shifts in constraints.iterrows():
-        s = shifts.dropna()
-        s = s[s.abs() >= floor].reindex(s.abs().sort_values(ascending=False).index).dropna().head(top)
-        words = ", ".join(f"{k} {'higher' if v > 0 else 'lower'} ({v:+.2f} sd)" for k, v in s.items())
-        out.append(f"{_label(str(row))}: {words or 'no parameter shifts by 0.15 sd or more'}")
+    for row, part in constraints.groupby("row", sort=False):
+        strength = np.maximum(part["shift"].abs() / 0.15, (1 - part["sd_ratio"]) / 0.15)
+        part = part.assign(strength=strength)
+        part = part[part["strength"] >= 1].sort_values("strength", ascending=False).head(top)
+        words = []
+        for r in part.itertuples():
+            bits = []
+            if abs(r.shift) >= 0.15:
+                bits.append(f"{'higher' if r.shift > 0 else 'lower'} by {abs(r.shift):.2f} sd")
+            if r.sd_ratio <= 0.85:
+                bits.append(f"spread x{r.sd_ratio:.2f}")
+            words.append(f"{r.parameter} ({', '.join(bits)})")
+        out.append(f"{_label(str(row))}: {', '.join(words) or 'no parameter (none shifts or narrows)'}")
     return out
 
 

@@ -601,8 +601,9 @@ def _calibration_check(cal: Any, targets: Any, engine: Any, posterior: Any, draw
             "it against all prior draws):\n\n" + "".join(f"- {line}\n" for line in cal.constraint_lines(
                 result.constraints)))
     write_bytes_atomic(out / "check.csv", lambda p: result.table.to_csv(p, index=False))
+    write_bytes_atomic(out / "constraints.csv", lambda p: result.constraints.to_csv(p, index=False))
     write_bytes_atomic(out / "check.md", text.encode())
-    written = [out / "check.csv", out / "check.md"]
+    written = [out / "check.csv", out / "check.md", out / "constraints.csv"]
     if posterior is not None:
         fig = cal.pairs_chart(posterior, targets)
         write_bytes_atomic(out / "posterior.png", lambda p: fig.savefig(p, format="png", dpi=120))

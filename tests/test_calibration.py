@@ -191,6 +191,8 @@ def test_check_reports_prior_and_posterior_shares_and_a_held_out_statistic(targe
     # a pattern is reproduced only if all its fitted statistics are: joint <= every pattern
     assert (got.posterior["joint"] <= got.posterior["pattern_1"]).all()
     assert len(got.prior) == len(got.posterior) == 12
+    assert set(got.constraints["parameter"]) == set(targets.priors)
+    assert len(cal.constraint_lines(got.constraints)) == 7  # six patterns and all six together
 
 
 def _children(pid: int) -> list[int]:
