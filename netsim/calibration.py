@@ -288,13 +288,11 @@ def _sampler_class() -> type:
             rate = 1.0
             while sample.n_accepted < n and evaluated < max_eval:
                 wanted = n - sample.n_accepted
-                size = int(
-                    min(
-                        max(math.ceil(1.2 * wanted / max(rate, 0.02)), 2 * self.engine.slots, 20),
-                        20 * n,
-                        max_eval - evaluated if math.isfinite(max_eval) else 20 * n,
-                    )
-                )
+                # batches of at most 2n proposals: enough for every worker, and a generation
+                # stops at most 2n simulations past its n-th acceptance (the results do not
+                # depend on the batch size: proposals are replayed in order)
+                size = max(math.ceil(1.2 * wanted / max(rate, 0.02)), 2 * self.engine.slots, 20)
+                size = int(min(size, 2 * n, max_eval - evaluated if math.isfinite(max_eval) else 2 * n))
                 state = np.random.get_state()  # noqa: NPY002
                 self.model.recording, self.model.proposals = True, []
                 for _ in range(size):
