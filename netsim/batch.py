@@ -185,16 +185,20 @@ def _grid(sweeps: Sequence[tuple[str, Sequence[Any]]]) -> list[Point]:
 # -- run identity and seeds -----------------------------------------------------------------
 
 
-def run_identity(scenario: str, point: Point | Mapping[str, Any], replicate: int, stream: str = "") -> str:
+def run_identity(scenario: str, point: Point | Mapping[str, Any], replicate: int, stream: str = "",
+                 population_seed: int | None = None) -> str:
     """The canonical text of a run's identity: scenario name, sorted sweep values, replicate.
 
     A run of a design with common random numbers also names its ``stream`` (see
-    :class:`BatchPlan`); other runs' identities do not mention it.
+    :class:`BatchPlan`), and a run of a batch over an ensemble of populations
+    (``--population-seeds``) its population seed; other runs' identities do not mention them.
     """
     items = sorted(point.items()) if isinstance(point, Mapping) else sorted(point)
     ident: list[Any] = [scenario, [[k, v] for k, v in items], int(replicate)]
     if stream:
         ident.append(stream)
+    if population_seed is not None:
+        ident.append(["population.seed", int(population_seed)])
     return json.dumps(ident, separators=(",", ":"), ensure_ascii=True)
 
 
@@ -215,6 +219,20 @@ def run_seed(base_seed: int, identity: str) -> int:
     return int(state[0] >> np.uint64(1))  # fits a signed 64-bit column
 
 
+#: Spawn key that sets the population seeds of a batch apart from its runs' seeds.
+_POPULATION_KEY = 0x504F50  # "POP"
+
+
+def population_seeds(base_seed: int, count: int) -> list[int]:
+    """The ``count`` population seeds of a batch over an ensemble of synthetic populations.
+
+    The k-th is ``SeedSequence(base_seed, spawn_key=(POPULATION, k))`` as a 32-bit
+    integer: it depends only on the base seed and k, never on workers or the order of runs.
+    """
+    root = np.random.SeedSequence(base_seed, spawn_key=(_POPULATION_KEY,))
+    return [int(child.generate_state(1, np.uint32)[0]) for child in root.spawn(count)]
+
+
 @dataclass(frozen=True)
 class RunSpec:
     """One run of a batch.
@@ -227,6 +245,8 @@ class RunSpec:
         run_id: The run's id (:func:`run_id`).
         stream: Its stream of random numbers, in a design with common random numbers
             (empty otherwise).
+        population_seed: The ``population.seed`` the run draws its groups with, in a
+            batch over an ensemble of populations; ``None``: the scenario's own.
     """
 
     scenario: str
@@ -235,11 +255,20 @@ class RunSpec:
     seed: int
     run_id: str
     stream: str = ""
+    population_seed: int | None = None
 
     def label(self) -> str:
         """The run in words, e.g. ``baseline forum.interval=2 replicate 3``."""
         sweep = " ".join(f"{k}={v}" for k, v in self.point)
-        return " ".join(p for p in (self.scenario, sweep, f"replicate {self.replicate}") if p)
+        population = "" if self.population_seed is None else f"population {self.population_seed}"
+        return " ".join(p for p in (self.scenario, sweep, f"replicate {self.replicate}", population) if p)
+
+    def overrides(self) -> dict[str, Any]:
+        """The parameter values this run sets on its scenario: its sweep point and population seed."""
+        out = dict(self.point)
+        if self.population_seed is not None:
+            out["population.seed"] = self.population_seed
+        return out
 
 
 # -- the plan -------------------------------------------------------------------------------
@@ -263,6 +292,10 @@ class BatchPlan:
             replicate ``r``, whatever its parameter values), and a point may come more
             than once with different labels. Empty: every run has its own seed.
         posterior: Parameters drawn from a calibration's posterior, one set per replicate.
+        populations: Size of the ensemble of synthetic populations: replicate r draws
+            its groups with the (r mod ``populations``)-th of :func:`population_seeds`,
+            the same in every scenario and point; 0: each scenario's own
+            ``population.seed``.
     """
 
     scenarios: tuple[Scenario, ...]
@@ -275,18 +308,27 @@ class BatchPlan:
     extra: Mapping[str, Any] = field(default_factory=dict)
     streams: tuple[str, ...] = ()
     posterior: PosteriorDraws | None = None
+    populations: int = 0
+
+    @cached_property
+    def population_seeds(self) -> list[int]:
+        """The population seed of each draw of the ensemble (empty without one)."""
+        return population_seeds(self.seed, self.populations) if self.populations else []
 
     @cached_property
     def runs(self) -> list[RunSpec]:
         """Every run: scenarios in order, then points, then replicates."""
         out = []
+        draws = self.population_seeds
         for sc in self.scenarios:
             for i, point in enumerate(self.points):
                 stream = self.streams[i] if self.streams else ""
                 for r in range(self.replicates):
-                    ident = run_identity(sc.name, point, r, stream)
-                    shared = run_identity(sc.name, (), r, stream) if stream else ident
-                    out.append(RunSpec(sc.name, point, r, run_seed(self.seed, shared), run_id(ident), stream))
+                    population = draws[r % len(draws)] if draws else None
+                    ident = run_identity(sc.name, point, r, stream, population)
+                    shared = run_identity(sc.name, (), r, stream, population) if stream else ident
+                    out.append(RunSpec(sc.name, point, r, run_seed(self.seed, shared), run_id(ident), stream,
+                                       population))
         return out
 
     def scenario(self, name: str) -> Scenario:
@@ -317,6 +359,7 @@ class BatchPlan:
             "sweeps": {k: list(v) for k, v in self.sweeps},
             "inputs": list(self.inputs),
             "points": len(self.points),
+            "populations": self.populations,
             "runs": len(self.runs),
             "scenarios": scenarios,
         }
@@ -329,7 +372,8 @@ class BatchPlan:
 def make_plan(scenarios: Sequence[Scenario], *, sweeps: Sequence[tuple[str, Sequence[Any]]] = (),
               points: Sequence[Mapping[str, Any]] | None = None, replicates: int = 1, seed: int = 1,
               kind: str = "batch", extra: Mapping[str, Any] | None = None,
-              streams: Sequence[str] = (), posterior: tuple[str, pd.DataFrame] | None = None) -> BatchPlan:
+              streams: Sequence[str] = (), posterior: tuple[str, pd.DataFrame] | None = None,
+              populations: int = 0) -> BatchPlan:
     """Make and validate the plan of a batch.
 
     Args:
@@ -343,6 +387,8 @@ def make_plan(scenarios: Sequence[Scenario], *, sweeps: Sequence[tuple[str, Sequ
         streams: Common random numbers: a label per point of ``points`` (see :class:`BatchPlan`).
         posterior: ``(file, table)`` of a calibration's posterior (:func:`netsim.calibration.read_posterior`):
             each replicate's parameters are drawn from it (:class:`PosteriorDraws`).
+        populations: Synthetic populations in the ensemble (``--population-seeds``):
+            replicate r runs on the (r mod populations)-th draw; 0 for none.
 
     Raises:
         BatchError: Repeated scenario names, a key swept twice, a point the schema
@@ -358,6 +404,8 @@ def make_plan(scenarios: Sequence[Scenario], *, sweeps: Sequence[tuple[str, Sequ
         raise BatchError(f"--replicates must be 1 or more (got {replicates})")
     if seed < 0:
         raise BatchError(f"--seed must be 0 or more (got {seed})")
+    if populations < 0:
+        raise BatchError(f"--population-seeds must be 0 or more (got {populations})")
     if points is None:
         grid = _grid(sweeps)
         inputs = tuple(k for k, _ in sweeps)
@@ -376,11 +424,13 @@ def make_plan(scenarios: Sequence[Scenario], *, sweeps: Sequence[tuple[str, Sequ
                 sc.with_overrides(dict(point), source=where)
             except ScenarioError as e:
                 raise BatchError(str(e)) from None
+    if populations and "population.seed" in inputs:
+        raise BatchError("population.seed is both swept and drawn by --population-seeds; use one of them")
     swept = tuple((k, tuple(v)) for k, v in sweeps) if points is None else ()
     draws = None if posterior is None else PosteriorDraws.make(*posterior, scenarios=scenarios,
                                                                swept=inputs, replicates=replicates, seed=seed)
     return BatchPlan(tuple(scenarios), tuple(grid), replicates, seed, inputs, swept, kind, dict(extra or {}),
-                     tuple(streams), draws)
+                     tuple(streams), draws, populations)
 
 
 @dataclass(frozen=True)
@@ -463,6 +513,8 @@ class RunContext:
         from netsim.population import read_groups
 
         groups: dict[tuple[str, str], Groups] = {}
+        # an ensemble's first population stands for all: each is the study's draw, or none is
+        population = {"population.seed": plan.population_seeds[0]} if plan.population_seeds else {}
         for sc in plan.scenarios:
             for point in plan.points:
                 p = sc.with_overrides(dict(point)).params.population
@@ -470,11 +522,12 @@ class RunContext:
                     continue
                 try:
                     g = read_groups(sc.resolve(p.groups_file))
-                    # build it once, no months: checks the recruitment districts against the file
-                    NetworkModel.from_scenario(sc.with_overrides({"run.months": 0, **dict(point)}),
-                                               rng=0, groups=g)
+                    # build it once, no months: checks the recruitment districts against the
+                    # file, and that the file can be redrawn if the batch varies the population
+                    NetworkModel.from_scenario(
+                        sc.with_overrides({"run.months": 0, **dict(point), **population}), rng=0, groups=g)
                 except ScenarioError as e:
-                    raise BatchError(str(e)) from None
+                    raise BatchError(("--population-seeds: " if population else "") + str(e)) from None
                 groups[(sc.name, p.groups_file)] = g
         return cls({s.name: s for s in plan.scenarios}, groups, plan.inputs, plan.posterior)
 
@@ -529,6 +582,8 @@ def _identity(runs: Sequence[RunSpec], inputs: Sequence[str]) -> dict[str, list[
     if runs and runs[0].stream:
         cols["stream"] = [r.stream for r in runs]
     cols["replicate"] = [r.replicate for r in runs]
+    if runs and runs[0].population_seed is not None:
+        cols["population_seed"] = [r.population_seed for r in runs]
     cols["seed"] = [r.seed for r in runs]
     cols["run_id"] = [r.run_id for r in runs]
     return cols
@@ -603,16 +658,16 @@ def run_chunk(context: RunContext, chunk: Chunk) -> ChunkResult:
     groups: list[Columns] = []
     ok: list[RunSpec] = []
     status, errors, tracebacks, seconds, failures = [], [], [], [], []
-    resolved: dict[tuple[str, Point, int], Scenario] = {}
+    resolved: dict[tuple[str, Point, int, int | None], Scenario] = {}
     for run in chunk.runs:
         start = time.perf_counter()
         try:
             # with posterior draws each replicate has parameters of its own
-            key = (run.scenario, run.point, run.replicate if context.posterior else 0)
+            key = (run.scenario, run.point, run.replicate if context.posterior else 0, run.population_seed)
             sc = resolved.get(key)
             if sc is None:
                 drawn = context.posterior.overrides(run.scenario, run.replicate) if context.posterior else {}
-                sc = context.scenarios[run.scenario].with_overrides({**drawn, **dict(run.point)},
+                sc = context.scenarios[run.scenario].with_overrides({**drawn, **run.overrides()},
                                                                     source="sweep")
                 resolved[key] = sc
             pop = sc.params.population

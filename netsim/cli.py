@@ -196,14 +196,15 @@ def scenarios(folder: Path | None) -> None:
 @cli.command()
 @click.option("--out", type=click.Path(path_type=Path), default=Path("calibration"), show_default=True,
               help="Folder to write population.csv and baseline_groups.csv into.")
-@click.option("--seed", type=int, default=None, help="Seed (default: the one the shipped files use).")
+@click.option("--seed", type=int, default=None,
+              help="Seed, as population.seed (default: the schema's, which the shipped files use).")
 def population(out: Path, seed: int | None) -> None:
     """Regenerate the study's synthetic population and the 54-group baseline."""
-    from netsim.population import generate_baseline, generate_population
+    from netsim.population import STUDY_SEED, generate_baseline, generate_population
     from netsim.processes.recruitment import default_join_probability
 
     _check_out_dir(out)
-    pop = generate_population() if seed is None else generate_population(seed=seed)
+    pop = generate_population(seed=STUDY_SEED if seed is None else seed)
     base = generate_baseline(pop, default_join_probability)
     write_bytes_atomic(out / "population.csv", lambda p: pop.to_csv(p, index=False))
     write_bytes_atomic(out / "baseline_groups.csv", lambda p: base.to_csv(p, index=False))
@@ -331,10 +332,15 @@ def _report_failures(outcome: Any) -> None:
               help="Draw each replicate's calibrated parameters from this posterior (e.g. "
                    "calibration/posterior.csv), seeded: results carry parameter uncertainty as well as "
                    "chance.")
+@click.option("--population-seeds", "populations", type=int, default=0, show_default=True, metavar="N",
+              help="An ensemble of N synthetic draws of the study's population: replicate r runs "
+                   "on draw r mod N (population.seed from SeedSequence of --seed), the same draw "
+                   "in every scenario and sweep point. 0: each scenario's own population.seed.")
 @_engine_options
 @click.option("--out", type=click.Path(path_type=Path), default=Path("results/batch"), show_default=True,
               help="Results folder; the same command run again on it resumes the batch.")
 def batch(scenario_files: tuple[str, ...], replicates: int, sweeps: tuple[str, ...], posterior: Path | None,
+          populations: int,
           assignments: tuple[str, ...], months: int | None, seed: int, workers: int, dask: str | None,
           chunk: int | None, quiet: bool, out: Path) -> None:
     """Run every SCENARIO x sweep point x replicate into a results folder.
@@ -357,7 +363,7 @@ def batch(scenario_files: tuple[str, ...], replicates: int, sweeps: tuple[str, .
 
             drawn = (str(posterior), read_posterior(posterior))
         plan = make_plan(scs, sweeps=[parse_sweep(s) for s in sweeps], replicates=replicates, seed=seed,
-                         posterior=drawn)
+                         posterior=drawn, populations=populations)
     except (BatchError, ScenarioError) as e:
         raise BadInput(str(e)) from None
     store, engine = _prepare(plan, out, workers, dask, chunk)

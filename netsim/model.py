@@ -106,22 +106,22 @@ class NetworkModel(mesa.Model):
     def _groups_features(self, scenario: Scenario, groups: Any) -> GroupFeatures:
         pop, rec = self.params.population, self.params.recruitment
         districts = rec.districts if rec.enabled and rec.districts else ()
-        if isinstance(groups, Groups):
-            return groups.features(districts)
-        if isinstance(groups, pd.DataFrame):
-            return features(invited(validate_groups(groups, source="groups table"), districts,
-                                    "groups table"))
         if groups is None and pop.synthetic_groups > 0:
-            table = synthetic_groups(pop.synthetic_groups, pop.synthetic_districts, rng=self.rng)
+            table = synthetic_groups(pop.synthetic_groups, pop.synthetic_districts,
+                                     rng=np.random.default_rng(pop.seed))
             return features(invited(table, districts, "synthetic groups"))
-        path = Path(groups) if groups is not None else scenario.resolve(pop.groups_file)
-        try:
-            st = os.stat(path)
-        except OSError:
-            st = None
-        if st is None or not stat.S_ISREG(st.st_mode):
-            read_groups(path)  # raises the clear message
-        return _groups_file(str(path), st.st_mtime_ns, st.st_size).features(districts)
+        if isinstance(groups, pd.DataFrame):
+            groups = Groups(validate_groups(groups, source="groups table"), "groups table")
+        elif not isinstance(groups, Groups):
+            path = Path(groups) if groups is not None else scenario.resolve(pop.groups_file)
+            try:
+                st = os.stat(path)
+            except OSError:
+                st = None
+            if st is None or not stat.S_ISREG(st.st_mode):
+                read_groups(path)  # raises the clear message
+            groups = _groups_file(str(path), st.st_mtime_ns, st.st_size)
+        return groups.redrawn(pop.seed, recruitment.default_join_probability).features(districts)
 
     @classmethod
     def from_scenario(cls, scenario: Scenario | str | Path, *, rng: Any = None,

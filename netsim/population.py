@@ -27,19 +27,21 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from netsim.codes import CAPACITIES, GOALS, KINDS
-from netsim.scenario import ScenarioError, read_user_text
+from netsim.scenario import PopulationParams, ScenarioError, read_user_text
 
 __all__ = [
     "CAPACITIES",
     "DISTRICTS",
     "GOALS",
     "KINDS",
+    "STUDY_SEED",
     "SUPPORT_SOURCES",
     "TARGET_DISTRICTS",
     "GroupFeatures",
@@ -49,8 +51,12 @@ __all__ = [
     "generate_population",
     "invited",
     "read_groups",
+    "study_draw",
     "synthetic_groups",
 ]
+
+#: Seed of the shipped synthetic population: the schema's default ``population.seed``.
+STUDY_SEED: int = PopulationParams().seed
 
 #: Kinds of group in the study, with how many the province survey found.
 KIND_COUNTS: dict[str, int] = {
@@ -158,6 +164,7 @@ class Groups:
     table: pd.DataFrame
     source: str
     _features: dict[tuple[str, ...], GroupFeatures] = field(default_factory=dict, compare=False, repr=False)
+    _draw: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.table)
@@ -167,6 +174,52 @@ class Groups:
         if districts not in self._features:
             self._features[districts] = features(invited(self.table, districts, self.source))
         return self._features[districts]
+
+    def redrawn(self, seed: int, join_probability: Callable[[GroupFeatures], np.ndarray]) -> Groups:
+        """These groups as the synthetic draw of population seed ``seed`` would have them.
+
+        With the shipped seed (:data:`STUDY_SEED`) the groups are returned as they are,
+        whatever file they came from. Another seed is allowed only for the study's own
+        synthetic draw (``calibration/population.csv`` or ``baseline_groups.csv`` as
+        ``netsim population`` writes them, recognised by their content): it gives the
+        same file drawn with that seed (:func:`study_draw`; ``join_probability`` draws
+        the baseline, as for :func:`generate_baseline`).
+
+        Raises:
+            ScenarioError: Another seed for groups that are not the study's draw (a survey).
+        """
+        if seed == STUDY_SEED:
+            return self
+        if "kind" not in self._draw:
+            population, baseline = study_draw(STUDY_SEED, join_probability)
+            self._draw["kind"] = ("population" if self.table.equals(population.table) else
+                                  "baseline" if self.table.equals(baseline.table) else "")
+        kind = self._draw["kind"]
+        if not kind:
+            raise ScenarioError(
+                f"{self.source}: key 'population.seed' is {seed}, but only the study's synthetic "
+                "population can be drawn with another seed (calibration/population.csv or "
+                "calibration/baseline_groups.csv as 'netsim population' writes them), and these "
+                f"groups are not that draw; leave population.seed at {STUDY_SEED} for a survey file")
+        population, baseline = study_draw(seed, join_probability)
+        return population if kind == "population" else baseline
+
+
+@lru_cache(maxsize=64)
+def study_draw(seed: int, join_probability: Callable[[GroupFeatures], np.ndarray]) -> tuple[Groups, Groups]:
+    """The study's synthetic population and its 54-group baseline drawn with ``seed``.
+
+    Exactly what ``netsim population --seed SEED`` writes and :func:`read_groups` reads
+    back (the table goes through the same CSV text), made once per seed in a process, so
+    a batch over many population seeds draws each population once per worker.
+    ``join_probability`` draws the baseline (:func:`generate_baseline`; the recruitment
+    model's with its default parameters, ``recruitment.default_join_probability``).
+    """
+    population = generate_population(seed=seed)
+    baseline = generate_baseline(population, join_probability)
+    source = f"the study's synthetic population (population.seed {seed})"
+    return (_groups_from_text(population.to_csv(index=False), source),
+            _groups_from_text(baseline.to_csv(index=False), source.replace("population", "baseline", 1)))
 
 
 def _draw_group(rng: np.random.Generator, kind: str) -> dict[str, object]:
@@ -184,7 +237,7 @@ def _draw_group(rng: np.random.Generator, kind: str) -> dict[str, object]:
     return row
 
 
-def generate_population(*, seed: int = 20261123, districts: tuple[str, ...] = DISTRICTS,
+def generate_population(*, seed: int = STUDY_SEED, districts: tuple[str, ...] = DISTRICTS,
                         prior_networks: int = 12) -> pd.DataFrame:
     """Generate the province population from the study's counts (synthetic detail).
 
@@ -195,7 +248,8 @@ def generate_population(*, seed: int = 20261123, districts: tuple[str, ...] = DI
     pre-existing networks of 3 to 5 unregistered groups of one district.
 
     Args:
-        seed: Seed of the generator; the shipped file uses the default.
+        seed: Seed of the generator (``population.seed``); the shipped file uses the
+            default, :data:`STUDY_SEED`.
         districts: District names.
         prior_networks: How many pre-existing networks to draw.
 
@@ -374,11 +428,15 @@ def read_groups(path: str | Path) -> Groups:
     path = Path(path)
     text = read_user_text(path, expected="a groups file (.csv)",
                           if_empty="it needs a header row with the columns " + ", ".join(REQUIRED_COLUMNS))
+    return _groups_from_text(text, str(path))
+
+
+def _groups_from_text(text: str, source: str) -> Groups:
     try:
         table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, csv.Error) as e:
-        raise ScenarioError(f"{path}: not a readable CSV file: {e}") from None
-    return Groups(validate_groups(table, source=str(path)), str(path))
+        raise ScenarioError(f"{source}: not a readable CSV file: {e}") from None
+    return Groups(validate_groups(table, source=source), source)
 
 
 def validate_groups(table: pd.DataFrame, *, source: str) -> pd.DataFrame:
@@ -420,13 +478,15 @@ def validate_groups(table: pd.DataFrame, *, source: str) -> pd.DataFrame:
     for i, o in enumerate(table["origin"]):
         if o not in ORIGINS:
             raise row_error(i, "origin", "must be 'self' or 'agency'")
+    sources = []
     for i, s in enumerate(table["support_sources"]):
         names = [x.strip() for x in s.split(";") if x.strip()]
         bad = [x for x in names if x not in SUPPORT_SOURCES]
         if not names or bad:
             raise row_error(i, "support_sources", "must be ';'-separated names from "
                             + ", ".join(SUPPORT_SOURCES))
-        table.at[i, "support_sources"] = ";".join(names)
+        sources.append(";".join(names))
+    table["support_sources"] = pd.Series(sources, index=table.index, dtype=table["support_sources"].dtype)
     for c in CAPACITIES:
         values = pd.to_numeric(table[c], errors="coerce")
         bad = values.isna() | (values < 0) | (values > 1)

@@ -132,6 +132,13 @@ class PopulationParams(_Section):
         "calibration/population.csv", unit="path",
         help="Groups file (CSV, columns in calibration/README.md); a relative path is "
              "read from the project folder, or from the scenario's folder if it is there.")
+    seed: int = param(
+        20261123, low=0, high=2**32 - 1, unit="seed",
+        help="Seed of the synthetic draw of the population from the study's counts "
+             "(netsim population). The shipped calibration/population.csv and "
+             "calibration/baseline_groups.csv are the draw of this default; another seed "
+             "draws the same counts afresh (only with those two files: a survey file "
+             "cannot be redrawn). Also seeds the synthetic_groups draw.")
     synthetic_groups: int = param(
         0, low=0, high=2_000_000, unit="groups",
         help="If above 0, ignore groups_file and draw this many synthetic groups with the "

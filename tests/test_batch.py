@@ -99,6 +99,54 @@ def test_seeds_depend_on_the_run_not_on_order_or_company(baseline):
     assert seeds_a[nb.run_id(ident)] == nb.run_seed(5, ident)
 
 
+def test_an_ensemble_of_populations_gives_replicate_r_draw_r_mod_n(baseline):
+    other = load_scenario(SC["forums_only"])
+    plan = nb.make_plan([baseline, other], sweeps=[nb.parse_sweep("forum.interval=2,4")], replicates=5,
+                        seed=3, populations=2)
+    draws = plan.population_seeds
+    assert len(set(draws)) == 2 and draws == nb.population_seeds(3, 2)
+    assert all(r.population_seed == draws[r.replicate % 2] for r in plan.runs)  # same in every scenario
+    assert len({r.run_id for r in plan.runs}) == len(plan.runs) == 20
+    plain = nb.make_plan([baseline, other], sweeps=[nb.parse_sweep("forum.interval=2,4")], replicates=5,
+                         seed=3)
+    assert not {r.run_id for r in plan.runs} & {r.run_id for r in plain.runs}
+    assert set(nb.population_seeds(4, 2)).isdisjoint(draws)
+    with pytest.raises(nb.BatchError, match="both swept and drawn"):
+        nb.make_plan([baseline], sweeps=[nb.parse_sweep("population.seed=1,2")], populations=2)
+
+
+def test_an_ensemble_batch_stores_each_draw_and_pools_the_summary(tmp_path):
+    outs = {w: tmp_path / f"w{w}" for w in ("1", "2")}
+    for w, out in outs.items():
+        assert invoke("batch", SC["baseline"], "--replicates", "4", "--population-seeds", "2", "--workers", w,
+                      "--out", str(out), *SMALL).exit_code == 0
+    one, two = tables(outs["1"]), tables(outs["2"])
+    for name in one:
+        order = ["run_id", "month"] if "month" in one[name] else ["run_id"]
+        pd.testing.assert_frame_equal(one[name].sort_values(order, ignore_index=True),
+                                      two[name].sort_values(order, ignore_index=True))
+    runs = one["runs"]
+    by_draw = runs.groupby("population_seed")["replicate"].apply(sorted).tolist()
+    assert sorted(by_draw) == [[0, 2], [1, 3]]
+    groups = one["groups"]
+    caps = groups.groupby("population_seed")["leadership"].apply(lambda c: tuple(np.round(c, 6)))
+    assert caps.nunique() == 2  # two populations, not one
+    summary = nb.summarise(ResultStore(outs["1"]))
+    assert summary["scenario"].tolist() == ["baseline"] and summary["runs"].tolist() == [4]
+
+
+def test_a_survey_cannot_join_an_ensemble_of_populations(tmp_path):
+    survey = tmp_path / "survey.csv"
+    survey.write_text((ROOT / "calibration" / "baseline_groups.csv").read_text(encoding="utf-8")
+                      .replace("C0", "X0"), encoding="utf-8")
+    out = tmp_path / "out"
+    r = invoke("batch", SC["baseline"], "--population-seeds", "2",
+               "--set", f"population.groups_file={survey}", "--out", str(out), *SMALL)
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1
+    assert "--population-seeds" in r.stderr and "survey.csv" in r.stderr and "population.seed" in r.stderr
+    assert not out.exists()
+
+
 def test_a_stored_run_is_reproduced_by_its_seed(tmp_path):
     out = tmp_path / "r"
     assert invoke("batch", SC["baseline"], "--replicates", "2", "--workers", "1", "--out", str(out),

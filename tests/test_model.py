@@ -9,7 +9,8 @@ import pytest
 from netsim import NetworkModel, ScenarioError
 from netsim.measures import OUTPUTS
 from netsim.model import GROUP_OUTPUTS
-from netsim.population import TARGET_DISTRICTS
+from netsim.population import CAPACITIES, TARGET_DISTRICTS, study_draw
+from netsim.processes.recruitment import default_join_probability
 
 NO_INTERVENTION = {"forum_interval": 0, "followup_visits_per_month": 0, "review_interval": 0}
 
@@ -123,6 +124,31 @@ def test_synthetic_population(baseline):
     model.run_model()
     assert model.state.n == 300
     assert model.monthly_table()["districts"].iloc[-1] == 5
+
+
+def test_population_seed_draws_another_population_reproducibly(baseline):
+    shipped = NetworkModel(scenario=baseline, rng=1, run_months=0)
+    drawn = NetworkModel(scenario=baseline, rng=1, run_months=0, population_seed=7)
+    again = NetworkModel(scenario=baseline, rng=1, run_months=0, population_seed=7)
+    assert not np.array_equal(drawn.state.capacities, shipped.state.capacities)
+    assert np.array_equal(drawn.state.capacities, again.state.capacities)
+    assert np.array_equal(drawn.state.participating, again.state.participating)
+    fixed = NetworkModel(scenario=baseline, rng=1, run_months=0, population_seed=7,
+                         population_groups_file="calibration/baseline_groups.csv", recruitment_enabled=False)
+    drawn_table = study_draw(7, default_join_probability)[0].table.set_index("group_id")
+    assert fixed.state.n == 54  # the 54 of the seed's own draw, with that draw's capacities
+    assert np.array_equal(fixed.state.capacities,
+                          drawn_table.loc[fixed.state.features.group_id, list(CAPACITIES)].to_numpy())
+
+
+def test_synthetic_groups_are_drawn_by_the_population_seed(baseline):
+    def groups(rng: int, seed: int) -> np.ndarray:
+        model = NetworkModel(scenario=baseline, rng=rng, run_months=0, population_synthetic_groups=200,
+                             population_synthetic_districts=4, recruitment_districts=[], population_seed=seed)
+        return model.state.capacities
+
+    assert np.array_equal(groups(1, 5), groups(2, 5))  # the run's own seed leaves the population alone
+    assert not np.array_equal(groups(1, 5), groups(1, 6))
 
 
 def test_facilitator_records_visits(baseline):

@@ -10,9 +10,11 @@ from netsim import NetworkModel, ScenarioError, read_groups
 from netsim.population import (
     CAPACITIES,
     KINDS,
+    STUDY_SEED,
     TARGET_DISTRICTS,
     generate_baseline,
     generate_population,
+    study_draw,
     synthetic_groups,
     validate_groups,
 )
@@ -106,6 +108,37 @@ def test_baseline_groups_file_has_54_groups_in_the_6_target_districts():
 def test_shipped_baseline_file_equals_regenerated_baseline(population):
     shipped = (PROJECT / "calibration" / "baseline_groups.csv").read_text(encoding="utf-8")
     assert generate_baseline(population, default_join_probability).to_csv(index=False) == shipped
+
+
+def test_the_study_draw_of_the_default_seed_is_the_shipped_files():
+    population, baseline = study_draw(STUDY_SEED, default_join_probability)
+    pd.testing.assert_frame_equal(population.table,
+                                  read_groups(PROJECT / "calibration" / "population.csv").table)
+    pd.testing.assert_frame_equal(baseline.table,
+                                  read_groups(PROJECT / "calibration" / "baseline_groups.csv").table)
+
+
+def test_another_population_seed_redraws_the_study_counts():
+    shipped = read_groups(PROJECT / "calibration" / "population.csv")
+    assert shipped.redrawn(STUDY_SEED, default_join_probability) is shipped
+    other = shipped.redrawn(7, default_join_probability)
+    assert other is study_draw(7, default_join_probability)[0]  # drawn once per seed, then shared
+    assert other.table["kind"].value_counts().to_dict() == STUDY_COUNTS
+    assert not other.table[list(CAPACITIES)].equals(shipped.table[list(CAPACITIES)])
+    assert not other.table["district"].equals(shipped.table["district"])
+    shipped_baseline = read_groups(PROJECT / "calibration" / "baseline_groups.csv")
+    baseline = shipped_baseline.redrawn(7, default_join_probability)
+    assert baseline is study_draw(7, default_join_probability)[1]
+    assert len(baseline) == 54 and set(baseline.table["district"]) == set(TARGET_DISTRICTS)
+    drawn = other.table.set_index("group_id")
+    assert drawn.loc[baseline.table["group_id"], "district"].tolist() == baseline.table["district"].tolist()
+
+
+def test_a_survey_is_not_redrawn(tmp_path):
+    survey = read_groups(write(tmp_path, HEADER + "\n" + "\n".join(ROWS)))
+    assert survey.redrawn(STUDY_SEED, default_join_probability) is survey
+    with pytest.raises(ScenarioError, match=r"groups\.csv: key 'population\.seed' is 3, .* survey file"):
+        survey.redrawn(3, default_join_probability)
 
 
 def test_baseline_groups_file_is_a_readable_groups_file():
