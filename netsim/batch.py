@@ -296,6 +296,8 @@ class BatchPlan:
             its groups with the (r mod ``populations``)-th of :func:`population_seeds`,
             the same in every scenario and point; 0: each scenario's own
             ``population.seed``.
+        groups_every: Store the per-group table every this many months as well as at
+            the last month (0: the last month only).
     """
 
     scenarios: tuple[Scenario, ...]
@@ -309,6 +311,7 @@ class BatchPlan:
     streams: tuple[str, ...] = ()
     posterior: PosteriorDraws | None = None
     populations: int = 0
+    groups_every: int = 0
 
     @cached_property
     def population_seeds(self) -> list[int]:
@@ -351,6 +354,8 @@ class BatchPlan:
             h.update(f"{r.run_id}:{r.seed}\n".encode())
         if self.posterior is not None:
             h.update(json.dumps(self.posterior.record()).encode())
+        if self.groups_every:  # what the groups table holds (a plain batch's hash is unchanged)
+            h.update(f"groups_every:{self.groups_every}\n".encode())
         record: dict[str, Any] = {
             "kind": self.kind,
             "sha256": h.hexdigest(),
@@ -360,6 +365,7 @@ class BatchPlan:
             "inputs": list(self.inputs),
             "points": len(self.points),
             "populations": self.populations,
+            "groups_every": self.groups_every,
             "runs": len(self.runs),
             "scenarios": scenarios,
         }
@@ -373,7 +379,7 @@ def make_plan(scenarios: Sequence[Scenario], *, sweeps: Sequence[tuple[str, Sequ
               points: Sequence[Mapping[str, Any]] | None = None, replicates: int = 1, seed: int = 1,
               kind: str = "batch", extra: Mapping[str, Any] | None = None,
               streams: Sequence[str] = (), posterior: tuple[str, pd.DataFrame] | None = None,
-              populations: int = 0) -> BatchPlan:
+              populations: int = 0, groups_every: int = 0) -> BatchPlan:
     """Make and validate the plan of a batch.
 
     Args:
@@ -389,6 +395,7 @@ def make_plan(scenarios: Sequence[Scenario], *, sweeps: Sequence[tuple[str, Sequ
             each replicate's parameters are drawn from it (:class:`PosteriorDraws`).
         populations: Synthetic populations in the ensemble (``--population-seeds``):
             replicate r runs on the (r mod populations)-th draw; 0 for none.
+        groups_every: Store the per-group table every this many months (0: last month only).
 
     Raises:
         BatchError: Repeated scenario names, a key swept twice, a point the schema
@@ -406,6 +413,8 @@ def make_plan(scenarios: Sequence[Scenario], *, sweeps: Sequence[tuple[str, Sequ
         raise BatchError(f"--seed must be 0 or more (got {seed})")
     if populations < 0:
         raise BatchError(f"--population-seeds must be 0 or more (got {populations})")
+    if groups_every < 0:
+        raise BatchError(f"--groups-every must be 0 or more (got {groups_every})")
     if points is None:
         grid = _grid(sweeps)
         inputs = tuple(k for k, _ in sweeps)
@@ -430,7 +439,7 @@ def make_plan(scenarios: Sequence[Scenario], *, sweeps: Sequence[tuple[str, Sequ
     draws = None if posterior is None else PosteriorDraws.make(*posterior, scenarios=scenarios,
                                                                swept=inputs, replicates=replicates, seed=seed)
     return BatchPlan(tuple(scenarios), tuple(grid), replicates, seed, inputs, swept, kind, dict(extra or {}),
-                     tuple(streams), draws, populations)
+                     tuple(streams), draws, populations, groups_every)
 
 
 @dataclass(frozen=True)
@@ -494,12 +503,14 @@ class RunContext:
             process so that workers (possibly on other machines) read no files.
         inputs: The plan's varied keys (identity columns of the tables).
         posterior: Each replicate's parameters drawn from a posterior, if the plan has them.
+        groups_every: Months between stored per-group tables (0: the last month only).
     """
 
     scenarios: Mapping[str, Scenario]
     groups: Mapping[tuple[str, str], Groups]
     inputs: tuple[str, ...]
     posterior: PosteriorDraws | None = None
+    groups_every: int = 0
 
     @classmethod
     def for_plan(cls, plan: BatchPlan) -> RunContext:
@@ -529,17 +540,22 @@ class RunContext:
                 except ScenarioError as e:
                     raise BatchError(("--population-seeds: " if population else "") + str(e)) from None
                 groups[(sc.name, p.groups_file)] = g
-        return cls({s.name: s for s in plan.scenarios}, groups, plan.inputs, plan.posterior)
+        return cls({s.name: s for s in plan.scenarios}, groups, plan.inputs, plan.posterior,
+                   plan.groups_every)
 
 
 Columns = dict[str, np.ndarray]
 
 
-def simulate(scenario: Scenario, *, seed: int, groups: Groups | None) -> tuple[Columns, Columns]:
-    """Run one scenario once: its monthly table and its final per-group table, as columns."""
+def simulate(scenario: Scenario, *, seed: int, groups: Groups | None,
+             groups_every: int = 0) -> tuple[Columns, Columns]:
+    """Run one scenario once: its monthly table and its per-group table, as columns.
+
+    The per-group table holds the last month, and every ``groups_every`` months if above 0.
+    """
     from netsim.model import NetworkModel
 
-    model = NetworkModel.from_scenario(scenario, rng=seed, groups=groups)
+    model = NetworkModel.from_scenario(scenario, rng=seed, groups=groups, collect_groups_every=groups_every)
     model.run_model()
     return model.monthly_columns(), model.group_columns()
 
@@ -672,7 +688,7 @@ def run_chunk(context: RunContext, chunk: Chunk) -> ChunkResult:
                 resolved[key] = sc
             pop = sc.params.population
             g = None if pop.synthetic_groups > 0 else context.groups.get((run.scenario, pop.groups_file))
-            m, gt = simulate(sc, seed=run.seed, groups=g)
+            m, gt = simulate(sc, seed=run.seed, groups=g, groups_every=context.groups_every)
         except Exception as e:  # noqa: BLE001 - any error of a run is recorded, the batch goes on
             status.append("error")
             errors.append(f"{type(e).__name__}: {e}")

@@ -336,11 +336,13 @@ def _report_failures(outcome: Any) -> None:
               help="An ensemble of N synthetic draws of the study's population: replicate r runs "
                    "on draw r mod N (population.seed from SeedSequence of --seed), the same draw "
                    "in every scenario and sweep point. 0: each scenario's own population.seed.")
+@click.option("--groups-every", type=int, default=0, show_default=True, metavar="N",
+              help="Store the per-group table every N months (and the last); 0: the last month only.")
 @_engine_options
 @click.option("--out", type=click.Path(path_type=Path), default=Path("results/batch"), show_default=True,
               help="Results folder; the same command run again on it resumes the batch.")
 def batch(scenario_files: tuple[str, ...], replicates: int, sweeps: tuple[str, ...], posterior: Path | None,
-          populations: int,
+          populations: int, groups_every: int,
           assignments: tuple[str, ...], months: int | None, seed: int, workers: int, dask: str | None,
           chunk: int | None, quiet: bool, out: Path) -> None:
     """Run every SCENARIO x sweep point x replicate into a results folder.
@@ -363,7 +365,7 @@ def batch(scenario_files: tuple[str, ...], replicates: int, sweeps: tuple[str, .
 
             drawn = (str(posterior), read_posterior(posterior))
         plan = make_plan(scs, sweeps=[parse_sweep(s) for s in sweeps], replicates=replicates, seed=seed,
-                         posterior=drawn, populations=populations)
+                         posterior=drawn, populations=populations, groups_every=groups_every)
     except (BatchError, ScenarioError) as e:
         raise BadInput(str(e)) from None
     store, engine = _prepare(plan, out, workers, dask, chunk)

@@ -135,6 +135,21 @@ def test_an_ensemble_batch_stores_each_draw_and_pools_the_summary(tmp_path):
     assert summary["scenario"].tolist() == ["baseline"] and summary["runs"].tolist() == [4]
 
 
+def test_groups_every_n_months_are_stored_when_asked(tmp_path, baseline):
+    plan = nb.make_plan([baseline.with_overrides({"run.months": 7})], replicates=2, seed=1, groups_every=3)
+    engine = make_engine(nb.RunContext.for_plan(plan), workers=1)
+    try:
+        nb.run_batch(plan, ResultStore(tmp_path / "g"), engine, command=["test"])
+    finally:
+        engine.close()
+    groups = ResultStore(tmp_path / "g").read("groups")
+    assert sorted(groups["month"].unique()) == [0, 3, 6, 7]  # the starting state, every 3 months, the last
+    per_table = groups.groupby(["run_id", "month"]).size()
+    assert len(per_table) == 2 * 4 and per_table.nunique() == 1  # each a whole table of groups
+    plain = nb.make_plan([baseline.with_overrides({"run.months": 7})], replicates=2, seed=1)
+    assert plain.record()["sha256"] != plan.record()["sha256"]  # another table: not the same batch
+
+
 def test_a_survey_cannot_join_an_ensemble_of_populations(tmp_path):
     survey = tmp_path / "survey.csv"
     survey.write_text((ROOT / "calibration" / "baseline_groups.csv").read_text(encoding="utf-8")
