@@ -318,7 +318,7 @@ class EmergenceParams(_Section):
     tie_threshold: float = param(0.5, low=0.0, high=1.0, span=(0.3, 0.7), unit="strength",
                                  defines_outcome=True,
                                  help="Weakest tie that links two groups into one network.")
-    min_size: int = param(3, low=2, high=1000, unit="groups", defines_outcome=True,
+    min_size: int = param(3, low=2, high=1000, span=(2, 6), unit="groups", defines_outcome=True,
                           help="Smallest network.")
     goal_agreement: float = param(0.6, low=0.0, high=1.0, span=(0.4, 0.8), unit="share",
                                   defines_outcome=True,
@@ -339,7 +339,8 @@ class EmergenceParams(_Section):
                                       defines_outcome=True,
                                       help="Value alignment a structured network needs for a "
                                            "shared ideology.")
-    marketing_min_districts: int = param(3, low=2, high=1000, unit="districts", defines_outcome=True,
+    marketing_min_districts: int = param(3, low=2, high=1000, span=(2, 5), unit="districts",
+                                         defines_outcome=True,
                                          help="Districts a marketing network's joint marketing must "
                                               "span to count as cross-district.")
     tie_memory: int = param(6, low=1, high=120, span=(3, 12), unit="months", defines_outcome=True,
