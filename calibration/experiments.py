@@ -7,10 +7,11 @@ same results on any number of workers), with the per-group table stored every mo
 that flicker can be measured.
 
 Outcomes of a run (:data:`RUN_OUTCOMES`) come from its monthly and per-group tables:
-final-month figures, whether a cross-district marketing network exists at the end and at
-any month, the share of participants whose network type changes from one month to the
-next, and how long marketing networks last. An outcome whose column the model does not
-output (yet) is left out rather than guessed.
+final-month figures; whether both kinds of network exist at the end, and a cross-district
+marketing network at the end and at any month (the conditions of :mod:`netsim.outcomes`,
+read as there); the share of participants whose network type changes from one month to
+the next; and how long marketing networks last. An outcome whose column the model does
+not output (yet) is left out rather than guessed.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from netsim import batch as nb  # noqa: E402
 from netsim.engines import make_engine  # noqa: E402
+from netsim.outcomes import OUTCOMES, timeline  # noqa: E402
 from netsim.scenario import Scenario  # noqa: E402
 from netsim.store import ResultStore  # noqa: E402
 
@@ -61,7 +63,7 @@ RUN_OUTCOMES: tuple[Outcome, ...] = (
     Outcome("structured", "structured", "{:.2f}", "structured"),
     Outcome("shared_ideology", "shared ideology", "{:.2f}", "shared_ideology"),
     Outcome("structured_share", "in structured", "{:.0%}", "structured_share"),
-    Outcome("both_kinds", "loose and structured", "{:.0%}"),
+    Outcome("both_kinds", "loose and structured", "{:.0%}", "loose"),
     Outcome("marketing_end", "marketing at end", "{:.0%}", "marketing_network"),
     Outcome("marketing_ever", "marketing ever", "{:.0%}", "marketing_network"),
     Outcome("type_change", "type changes / month", "{:.1%}"),
@@ -99,8 +101,8 @@ def marketing_lifetimes(monthly: pd.DataFrame) -> pd.Series:
     An episode still running at the last month is counted as it stands (censored).
     """
     monthly = monthly.sort_values(["run_id", "month"])
-    return monthly.groupby("run_id", sort=False)["marketing_network"].apply(
-        lambda s: _episodes(s.to_numpy() > 0))
+    on = OUTCOMES["marketing"].holds(monthly)
+    return on.groupby(monthly["run_id"], sort=False).apply(lambda s: _episodes(s.to_numpy()))
 
 
 def type_change_share(groups: pd.DataFrame) -> pd.Series:
@@ -131,17 +133,16 @@ def run_outcomes(store: ResultStore, *, by: Sequence[str] = ("scenario",)) -> tu
     monthly = store.read("monthly")
     last = monthly[monthly["month"] == monthly.groupby("run_id")["month"].transform("max")]
     table = last.set_index("run_id")[list(by)].copy()
+    read = {"both_kinds": ("both", "at_end"), "marketing_end": ("marketing", "at_end"),
+            "marketing_ever": ("marketing", "ever")}  # conditions of netsim.outcomes, read so
     for o in RUN_OUTCOMES:
         if o.needs and o.needs not in monthly:
             continue
-        if o.name == "marketing_ever":
-            table[o.name] = monthly.groupby("run_id")["marketing_network"].max() > 0
-        elif o.name == "marketing_end":
-            table[o.name] = last.set_index("run_id")["marketing_network"] > 0
+        if o.name in read:
+            what, how = read[o.name]
+            table[o.name] = timeline(monthly, OUTCOMES[what])[how]
         elif o.needs:
             table[o.name] = last.set_index("run_id")[o.needs]
-    f = last.set_index("run_id")
-    table["both_kinds"] = (f["loose"] > 0) & ((f["structured"] + f["shared_ideology"]) > 0)
     groups = store.read("groups", columns=["run_id", "month", "group_id", "participating", "network_type"])
     table["type_change"] = type_change_share(groups)
     episodes = marketing_lifetimes(monthly)
