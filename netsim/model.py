@@ -91,7 +91,7 @@ class NetworkModel(mesa.Model):
         self.collect_groups_every = collect_groups_every
         self.state: GroupState = initial_state(
             self._groups_features(scenario, groups), rng=self.rng,
-            prior_tie_strength=self.params.population.prior_tie_strength)
+            prior_tie_strength=self.params.population.prior_tie_strength, goals=self.params.goals)
         self.groups = [Group(self, row) for row in range(self.state.n)]
         self.facilitator = Facilitator(self)
         self.month = 0

@@ -92,21 +92,6 @@ TARGET_DISTRICTS: tuple[str, ...] = (
     "Mueang Kalasin", "Kamalasai", "Yang Talat", "Kuchinarai", "Somdet", "Sahatsakhan",
 )
 
-#: Goal emphasis by kind: the weights a group's goals start from (before noise).
-KIND_GOALS: dict[str, tuple[float, ...]] = {
-    # marketing, savings_credit, production, conservation, welfare
-    "cooperative": (0.25, 0.45, 0.15, 0.0, 0.15),
-    "womens_cooperative_group": (0.30, 0.30, 0.15, 0.0, 0.25),
-    "credit_union": (0.05, 0.75, 0.05, 0.0, 0.15),
-    "savings_group": (0.05, 0.70, 0.05, 0.0, 0.20),
-    "agricultural_group": (0.30, 0.10, 0.50, 0.05, 0.05),
-    "farmer_occupational_group": (0.45, 0.05, 0.40, 0.05, 0.05),
-    "forest_conservation": (0.05, 0.0, 0.10, 0.75, 0.10),
-    "community_business": (0.60, 0.10, 0.25, 0.0, 0.05),
-    "alternative_agriculture": (0.25, 0.0, 0.40, 0.30, 0.05),
-    "folk_healer_network": (0.05, 0.0, 0.05, 0.15, 0.75),
-}
-
 # Synthetic generation rules: which agencies back a kind, and with what chance each.
 _KIND_SUPPORT: dict[str, dict[str, float]] = {
     "cooperative": {"cooperative_promotion": 0.95, "agricultural_bank": 0.4},

@@ -152,6 +152,64 @@ class PopulationParams(_Section):
              "cooperative, pre-existing networks).")
 
 
+#: The goal profile each kind of group starts from: weights over the goals (marketing,
+#: savings_credit, production, conservation, welfare), before a group's own draw. The
+#: study gives none: these are judgements, each declared below as an uncertain parameter
+#: (``goals.KIND_GOAL``) whose plausible span is its default plus or minus
+#: :data:`GOAL_WEIGHT_UNCERTAINTY`.
+KIND_GOAL_PROFILES: dict[str, tuple[float, float, float, float, float]] = {
+    "cooperative": (0.25, 0.45, 0.15, 0.0, 0.15),
+    "womens_cooperative_group": (0.30, 0.30, 0.15, 0.0, 0.25),
+    "credit_union": (0.05, 0.75, 0.05, 0.0, 0.15),
+    "savings_group": (0.05, 0.70, 0.05, 0.0, 0.20),
+    "agricultural_group": (0.30, 0.10, 0.50, 0.05, 0.05),
+    "farmer_occupational_group": (0.45, 0.05, 0.40, 0.05, 0.05),
+    "forest_conservation": (0.05, 0.0, 0.10, 0.75, 0.10),
+    "community_business": (0.60, 0.10, 0.25, 0.0, 0.05),
+    "alternative_agriculture": (0.25, 0.0, 0.40, 0.30, 0.05),
+    "folk_healer_network": (0.05, 0.0, 0.05, 0.15, 0.75),
+}
+GOAL_WEIGHT_UNCERTAINTY = 0.15
+if set(KIND_GOAL_PROFILES) != set(get_args(Kind)):
+    raise AssertionError("KIND_GOAL_PROFILES needs one profile for each Kind")
+
+
+def _goal_weight(kind: str, goal: str, weight: float) -> Any:
+    lo = round(max(0.0, weight - GOAL_WEIGHT_UNCERTAINTY), 2)
+    hi = round(min(1.0, weight + GOAL_WEIGHT_UNCERTAINTY), 2)
+    return param(weight, low=0.0, high=1.0, span=(lo, hi), unit="weight",
+                 help=f"Starting weight of the goal {goal} for a group of kind {kind} (a kind's "
+                      "five weights count in proportion to their sum; all 0: no emphasis).")
+
+
+class _GoalProfiles(_Section):
+    kind_share: float = param(
+        0.6, low=0.0, high=1.0, span=(0.4, 0.8), unit="share",
+        help="How much of a group's starting goals comes from its kind's goal profile; the "
+             "rest is the group's own draw (flat Dirichlet).")
+
+    def profiles(self) -> tuple[tuple[float, ...], ...]:
+        """Each kind's goal profile (rows in the order of ``Kind``, weights summing to 1)."""
+        rows = []
+        for kind in get_args(Kind):
+            w = [getattr(self, f"{kind}_{goal}") for goal in get_args(Goal)]
+            total = sum(w)
+            rows.append(tuple(x / total for x in w) if total > 0 else (1.0 / len(w),) * len(w))
+        return tuple(rows)
+
+
+GoalParams = pydantic.create_model(
+    "GoalParams", __base__=_GoalProfiles, __module__=__name__,
+    **{f"{kind}_{goal}": (float, _goal_weight(kind, goal, w))
+       for kind in get_args(Kind)
+       for goal, w in zip(get_args(Goal), KIND_GOAL_PROFILES[kind], strict=True)})
+GoalParams.__doc__ = """Goal profiles of the kinds, which groups' starting goals lean to (state.py).
+
+One weight per kind and goal, ``goals.KIND_GOAL`` (e.g. ``goals.farmer_occupational_group_marketing``),
+and ``goals.kind_share``, the weight of the profile against the group's own draw.
+"""
+
+
 class RecruitmentParams(_Section):
     """Month 0: who is invited and who joins (recruitment.py)."""
 
@@ -386,6 +444,7 @@ class Parameters(_Section):
 
     run: RunParams = RunParams()
     population: PopulationParams = PopulationParams()
+    goals: GoalParams = GoalParams()  # type: ignore[valid-type]
     recruitment: RecruitmentParams = RecruitmentParams()
     forum: ForumParams = ForumParams()
     followup: FollowupParams = FollowupParams()

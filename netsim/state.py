@@ -12,17 +12,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from netsim.codes import GOALS, KINDS, LOOSE, NETWORK_TYPES, NONE, SHARED_IDEOLOGY, STRUCTURED, VALUES
-from netsim.population import KIND_GOALS, GroupFeatures
+from netsim.codes import GOALS, LOOSE, NETWORK_TYPES, NONE, SHARED_IDEOLOGY, STRUCTURED, VALUES
+from netsim.population import GroupFeatures
+from netsim.scenario import GoalParams
 from netsim.ties import PRIOR, Ties
 
 __all__ = ["LOOSE", "NETWORK_TYPES", "NONE", "SHARED_IDEOLOGY", "STRUCTURED", "VALUES", "GroupState",
            "StateArrays", "initial_state"]
-
-#: How much of a group's starting goals come from its kind (the rest is its own).
-KIND_GOAL_SHARE = 0.6
-_KIND_PROFILE = np.array([KIND_GOALS[k] for k in KINDS], dtype=float)
-
 
 class StateArrays(NamedTuple):
     """The groups' arrays as the compiled processes take them (a record, by name).
@@ -153,19 +149,22 @@ class GroupState:
 
 
 def initial_state(features: GroupFeatures, *, rng: np.random.Generator,
-                  prior_tie_strength: float) -> GroupState:
+                  prior_tie_strength: float, goals: GoalParams | None = None) -> GroupState:
     """Draw the starting state of each group and the ties that predate the project.
 
-    Goals start from the kind's emphasis (:data:`KIND_GOALS`, weight 0.6) mixed with the
-    group's own draw (flat Dirichlet, weight 0.4); values are drawn from Beta(2, 2) in each
+    Goals start from the kind's goal profile (``goals``, the schema's ``[goals]``
+    section; its defaults if not given), weighted ``goals.kind_share``, mixed with the
+    group's own draw (flat Dirichlet, weight 1 - ``kind_share``); values are drawn from Beta(2, 2) in each
     dimension (as the median of three uniforms); inspiration and trust start at 0 and plan
     quality at 0.3 to 0.5. Prior ties join each member group to its cooperative and link
     every pair in a network that predates the project
     (:func:`netsim.population.prior_ties`).
     """
     n = len(features.district)
+    p = goals if goals is not None else GoalParams()
+    profile = np.array(p.profiles(), dtype=float)  # one row a kind, in the order of KINDS
     own = rng.standard_exponential((n, len(GOALS)))  # normalised: a flat Dirichlet draw
-    goals = KIND_GOAL_SHARE * _KIND_PROFILE[features.kind] + (1 - KIND_GOAL_SHARE) * (
+    goal_weights = p.kind_share * profile[features.kind] + (1 - p.kind_share) * (
         own / own.sum(axis=1, keepdims=True))
     u, v, w = rng.random((3, n, len(VALUES)))
     values = np.maximum(np.minimum(u, v), np.minimum(np.maximum(u, v), w))  # median of 3: Beta(2, 2)
@@ -174,7 +173,7 @@ def initial_state(features: GroupFeatures, *, rng: np.random.Generator,
     return GroupState(
         features=features,
         capacities=features.capacities.copy(),
-        goals=goals,
+        goals=goal_weights,
         values=values,
         participating=np.zeros(n, dtype=bool),
         joined_month=np.full(n, -1, dtype=np.int32),

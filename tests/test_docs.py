@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from netsim.measures import OUTPUTS, outputs_markdown
-from netsim.scenario import parameters
+from netsim.scenario import KIND_GOAL_PROFILES, parameters
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,3 +53,11 @@ def test_the_version_is_one_and_the_citation_names_it():
     assert netsim.__version__ == declared
     cited = re.search(r'^version: "([^"]+)"', (root / "CITATION.cff").read_text(), re.M)
     assert cited and cited.group(1) == declared
+
+
+def test_odd_goal_profile_table_is_the_schemas_defaults():
+    text = (ROOT / "docs" / "odd.md").read_text(encoding="utf-8")
+    number = r" ([0-9.]+) \|"
+    rows = re.findall(r"^\| ([a-z_]+) \|" + number * 5 + "$", text, flags=re.MULTILINE)
+    table = {kind: tuple(float(x) for x in weights) for kind, *weights in rows}
+    assert table == {k: tuple(float(x) for x in v) for k, v in KIND_GOAL_PROFILES.items()}

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from netsim.population import KIND_GOALS, KINDS, features
+from netsim.codes import GOALS, KINDS
+from netsim.population import features
+from netsim.scenario import KIND_GOAL_PROFILES, GoalParams
 from netsim.state import initial_state
 from netsim.ties import PRIOR
 
@@ -37,9 +39,27 @@ def test_starting_goals_lean_to_the_kinds_emphasis(make_table):
     n = 500
     table = make_table(["A"] * n, kinds=["credit_union"] * n)
     state = initial_state(features(table), rng=np.random.default_rng(1), prior_tie_strength=0.5)
-    profile = np.array(KIND_GOALS["credit_union"])
+    profile = np.array(KIND_GOAL_PROFILES["credit_union"])
     assert np.abs(state.goals.mean(axis=0) - (0.6 * profile + 0.4 / len(profile))).max() < 0.02
     assert KINDS.index("credit_union") == state.features.kind[0]
+
+
+def test_the_goal_profiles_are_the_schemas_parameters(make_table):
+    n = 400
+    f = features(make_table(["A"] * n, kinds=["farmer_occupational_group"] * n))
+    shipped = initial_state(f, rng=np.random.default_rng(2), prior_tie_strength=0.5)
+    swapped = GoalParams(farmer_occupational_group_marketing=0.40, farmer_occupational_group_production=0.45)
+    state = initial_state(f, rng=np.random.default_rng(2), prior_tie_strength=0.5, goals=swapped)
+    marketing, production = GOALS.index("marketing"), GOALS.index("production")
+    top = shipped.goals.argmax(axis=1)
+    assert (top == marketing).mean() > (top == production).mean()  # the shipped profile leans to marketing
+    top = state.goals.argmax(axis=1)
+    assert (top == production).mean() > (top == marketing).mean()  # the swapped one to production
+    own = initial_state(f, rng=np.random.default_rng(2), prior_tie_strength=0.5,
+                        goals=GoalParams(kind_share=0.0))
+    assert np.abs(own.goals.mean(axis=0) - 0.2).max() < 0.02  # no kind at all: the flat draw's mean
+    flat = GoalParams(**{f"farmer_occupational_group_{g}": 0.0 for g in GOALS})
+    assert np.allclose(flat.profiles()[KINDS.index("farmer_occupational_group")], 0.2)  # all 0: no emphasis
 
 
 def test_capacities_are_a_copy_of_the_groups_file(make_table):
