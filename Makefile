@@ -18,7 +18,7 @@ MAIN_SCENARIOS := $(addprefix scenarios/,$(addsuffix .toml,baseline no_intervent
 APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 APT_UPDATED := /tmp/.netsim-apt-updated
 
-.PHONY: install warm test lint main clean fonts browser
+.PHONY: install warm test lint main clean fonts browser ui ui-assets
 
 install: $(STAMP)
 
@@ -38,6 +38,18 @@ browser:
 	@[ -x /usr/bin/chromium ] || { [ -f $(APT_UPDATED) ] || { $(APT) update -qq && touch $(APT_UPDATED); }; \
 		$(APT) install -y -qq chromium > /dev/null; }
 
+# The planner's page's browser files (the npm packages Solara's page asks its CDN for), packed
+# once with npm into the folder Solara's asset proxy reads (.venv/share/solara/cdn), so the
+# page never fetches anything at run time. The list follows the installed Solara version;
+# packages already there are kept.
+ui-assets: $(STAMP)
+	@$(BIN)/python -m netsim.ui.assets --check > /dev/null 2>&1 || $(BIN)/python -m netsim.ui.assets
+
+# Set up, then start the planner's page on http://127.0.0.1:8765/ (make ui UI_LANG=th: in Thai).
+UI_LANG ?= en
+ui: $(STAMP) fonts ui-assets warm
+	$(BIN)/netsim ui --lang $(UI_LANG)
+
 # Compile the model's kernels once (numba caches them per version of the source, so this
 # takes a minute after a change and a second otherwise).
 warm: $(STAMP)
@@ -46,7 +58,7 @@ warm: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check netsim tests benchmarks calibration
 
-test: $(STAMP) fonts browser lint warm
+test: $(STAMP) fonts browser ui-assets lint warm
 	$(BIN)/python -m pytest
 
 # The main job: the baseline and its alternatives, REPLICATES runs each, then the report.

@@ -707,6 +707,49 @@ def discover(results: Path, what: str, how: str, min_coverage: float, out: Path 
     click.echo(f"Wrote {out}/{stem}.csv and {out}/{stem}.png/.svg")
 
 
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but localhost lets other machines open the page.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True, help="Port.")
+@click.option("--lang", type=click.Choice(["en", "th"]), default="en", show_default=True,
+              help="Language the page opens in (it has a switch too).")
+@click.option("--scenarios", "folder", type=click.Path(path_type=Path), default=None,
+              help="Folder of scenario files to pick from (default: ./scenarios).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes for comparing two plans (1: the page's server runs them).")
+def ui(host: str, port: int, lang: str, folder: Path | None, workers: int) -> None:
+    """Start the planner's page in the browser: try a plan, watch the network, compare plans.
+
+    Open the address it prints. Works offline: the page's browser files are kept on this
+    machine (`make ui` fetches them once), and nothing is sent anywhere.
+    """
+    from netsim.ui import assets
+
+    folder = folder or _default_scenarios_dir()
+    if not folder.is_dir():
+        raise BadInput(f"{folder}: no such folder of scenarios")
+    gone = assets.missing()
+    if gone:
+        raise BadInput(f"the page's browser files are missing from {assets.cache_dir()} "
+                       f"({', '.join(gone[:3])}...); run `make ui` once (it needs npm and the internet)")
+    if host not in _LOCAL_HOSTS:
+        click.echo(f"netsim: warning: listening on {host}, not localhost: other machines on the network "
+                   "can open the page and run the model", err=True)
+    os.environ.update({
+        "NETSIM_UI_SCENARIOS": str(folder.resolve()), "NETSIM_UI_LANG": lang,
+        "NETSIM_UI_WORKERS": str(workers),
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false", "SOLARA_ASSETS_PROXY_CACHE_DIR": str(assets.cache_dir()),
+    })
+    click.echo(f"netsim: the page is at http://{'127.0.0.1' if host in _LOCAL_HOSTS else host}:{port}/ "
+               "(Ctrl-C stops it)", err=True)
+    args = [sys.executable, "-m", "solara", "run", "netsim.ui.app", "--host", host, "--port", str(port),
+            "--production", "--no-open"]
+    os.execv(sys.executable, args)
+
+
 def main() -> None:
     """Entry point of the ``netsim`` console script."""
     cli(prog_name="netsim")
