@@ -12,6 +12,7 @@ from ipywidgets import Widget
 
 from netsim import NetworkModel, load_scenario
 from netsim.cli import cli
+from netsim.codes import SHARED_IDEOLOGY, STRUCTURED
 from netsim.i18n import text
 from netsim.outcomes import OUTCOMES, timeline
 from netsim.scenario import spec
@@ -67,7 +68,7 @@ def test_picture_shows_districts_types_coordinators_and_a_tooltip_per_group(grow
     assert [pic.shape[i] for i in range(st.n)] == [g.network_type for g in model.groups]
     assert len({pic.colour[i] for i in np.flatnonzero(joined)}) == len(set(st.features.district[joined]))
     # a network is coordinated when it has a coordinator; structured ones always have one
-    structured = np.isin(st.network_type, (2, 3))
+    structured = np.isin(st.network_type, (STRUCTURED, SHARED_IDEOLOGY))
     assert pic.coordinator[structured].any() or not structured.any()
     assert not pic.coordinator[~joined].any()
     g = next(g for g in model.groups if g.participating)

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from netsim.codes import NETWORK_TYPES
 from netsim.i18n import text
 from netsim.networks import coordinators, strong_ties
-from netsim.state import NETWORK_TYPES
 
 if TYPE_CHECKING:
     from netsim.model import NetworkModel
