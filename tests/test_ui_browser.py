@@ -173,8 +173,8 @@ def test_compare_view_finishes_and_shows_both_plans(browser_page):
     assert charts.count() >= 2
     expect(charts.first).to_contain_text("the baseline")
     expect(charts.first).to_contain_text("your plan")
-    page.locator(".netsim-verdict").scroll_into_view_if_needed()
-    page.screenshot(path=str(page.shots / "compare-en.png"), full_page=True)
+    page.locator(".netsim-compare-charts").scroll_into_view_if_needed()
+    page.screenshot(path=str(page.shots / "compare-en.png"))
 
 
 def test_a_scenario_that_fails_validation_shows_its_message(browser_page):

@@ -56,9 +56,9 @@ def _top(chart: Chart, monthly: pd.DataFrame) -> float:
 
 
 def line_chart_svg(chart: Chart, monthly: pd.DataFrame, *, months: int, lang: str = "en",
-                   width: int = 330, height: int = 190) -> str:
+                   width: int = 330, height: int = 200) -> str:
     """One chart of ``monthly`` (one row a month) as an SVG element, x from month 0 to ``months``."""
-    left, right, top, bottom = 34, 8, 22, 44
+    left, right, top, bottom = 34, 8, 22, 20 + 12 * len(chart.outputs)
     w, h = width - left - right, height - top - bottom
     ymax = _top(chart, monthly)
     span = max(months, 1)
@@ -89,8 +89,8 @@ def line_chart_svg(chart: Chart, monthly: pd.DataFrame, *, months: int, lang: st
             out.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
             last = points.rsplit(" ", 1)[-1].split(",")
             out.append(f'<circle cx="{last[0]}" cy="{last[1]}" r="2.5" fill="{colour}"/>')
-        lx = left + (i % 2) * (w // 2)
-        ly = top + h + 24 + (i // 2) * 12
+        lx = left
+        ly = top + h + 24 + i * 12
         out.append(f'<rect x="{lx}" y="{ly - 7}" width="10" height="3" fill="{colour}"/>'
                    f'<text x="{lx + 13}" y="{ly}" font-size="9">'
                    f'{escape(text(f"output.{name}", lang))}</text>')

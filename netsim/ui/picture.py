@@ -26,7 +26,6 @@ import numpy as np
 
 from netsim.codes import NETWORK_TYPES
 from netsim.i18n import text
-from netsim.networks import coordinators, strong_ties
 
 if TYPE_CHECKING:
     from netsim.model import NetworkModel
@@ -194,9 +193,11 @@ def draw(model: NetworkModel, pos: np.ndarray, *, lang: str = "en") -> Picture:
     joined = st.participating.astype(bool)
     between = joined[ties.a] & joined[ties.b]
     p = model.params.emergence
-    sa, sb, _ = strong_ties(ties.a, ties.b, ties.strength, ties.last_activity, st.participating,
-                            p.tie_threshold)
-    lead = coordinators(st.n, sa, sb, st.network_id, st.capacities[:, 0], p)
+    # the coordinating group the model recorded for each network forum
+    lead = np.zeros(st.n, bool)
+    in_use = (st.forum_formed >= 0) & (st.forum_coordinator >= 0)
+    lead[st.forum_coordinator[in_use]] = True
+    lead &= joined & (st.network_id >= 0)
     palette = [DISTRICT_COLOURS[d % len(DISTRICT_COLOURS)] for d in range(len(f.district_names))]
     colour = tuple(palette[d] if j else _NON_PARTICIPANT for d, j in zip(f.district, joined, strict=True))
     types = tuple(NETWORK_TYPES[t] for t in st.network_type)
