@@ -166,7 +166,9 @@ def _inside(rc, css_class):
 @pytest.fixture
 def page(monkeypatch, tmp_path):
     """The page over a folder with the baseline and a scenario that fails validation."""
-    (tmp_path / "baseline.toml").write_text((app._scenarios_dir() / "baseline.toml").read_text())
+    shipped = (app._scenarios_dir() / "baseline.toml").resolve()
+    (tmp_path / "baseline.toml").write_text(f'name = "baseline"\nquestion = "The study as run."\n'
+                                            f'base = "{shipped}"\n')
     (tmp_path / "broken.toml").write_text('name = "broken"\nquestion = "?"\n[forum]\ninterval = 99\n')
     monkeypatch.setenv("NETSIM_UI_SCENARIOS", str(tmp_path))
     for r, value in ((app.lang, "en"), (app.chosen, ""), (app.settings, {}), (app.model, None),

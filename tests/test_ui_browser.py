@@ -8,7 +8,6 @@ fetch anything either. The figures (page ready, step redrawn) are printed, not a
 
 import os
 import re
-import shutil
 import socket
 import statistics
 import subprocess
@@ -41,8 +40,9 @@ def _free_port() -> int:
 def server(tmp_path_factory):
     """`netsim ui` on a free port, over the baseline, an alternative and a scenario that fails validation."""
     folder = tmp_path_factory.mktemp("scenarios")
-    for name in ("baseline", "forums_only"):
-        shutil.copy(PROJECT / "scenarios" / f"{name}.toml", folder)
+    for name in ("baseline", "forums_only"):  # each inherits the shipped file of its name
+        (folder / f"{name}.toml").write_text(f'name = "{name}"\nquestion = "The shipped {name}."\n'
+                                             f'base = "{PROJECT / "scenarios" / name}.toml"\n')
     (folder / "broken.toml").write_text('name = "broken"\nquestion = "A plan with no sense."\n'
                                         "[forum]\ninterval = 99\n")
     port = _free_port()
