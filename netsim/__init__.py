@@ -5,8 +5,6 @@ follow-up visits and lessons-learned reviews, calibrated to a field study of 54 
 6 districts of Kalasin province, Thailand.
 """
 
-from importlib import metadata as _metadata
-
 from netsim._cache import use_versioned_cache
 
 use_versioned_cache()  # before any compiled kernel is defined
@@ -14,11 +12,8 @@ use_versioned_cache()  # before any compiled kernel is defined
 from netsim.model import NetworkModel  # noqa: E402
 from netsim.population import read_groups  # noqa: E402
 from netsim.scenario import Scenario, ScenarioError, load_scenario, parameters  # noqa: E402
+from netsim.version import __version__  # noqa: E402
 
 __all__ = ["NetworkModel", "Scenario", "ScenarioError", "__version__", "load_scenario",
            "parameters", "read_groups"]
 
-try:  # the version is declared once, in pyproject.toml
-    __version__ = _metadata.version("netsim")
-except _metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree never installed
-    __version__ = "0+unknown"

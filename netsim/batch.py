@@ -754,7 +754,7 @@ def batch_manifest(plan: BatchPlan, *, command: Sequence[str] | None = None) -> 
 def run_batch(plan: BatchPlan, store: ResultStore, engine: Engine, *, chunk: int | None = None,
               on_chunk: Callable[[int, int], None] | None = None,
               on_start: Callable[[int, int], None] | None = None,
-              command: Sequence[str] | None = None) -> BatchOutcome:
+              command: Sequence[str] | None = None, accept_other_version: bool = False) -> BatchOutcome:
     """Run the plan's runs that the store does not hold yet, storing each chunk as it ends.
 
     Args:
@@ -765,12 +765,14 @@ def run_batch(plan: BatchPlan, store: ResultStore, engine: Engine, *, chunk: int
         on_chunk: Called with ``(runs, failed)`` after each stored chunk.
         on_start: Called with ``(total, already stored)`` before the first chunk.
         command: The command line for the manifest (default: ``sys.argv``).
+        accept_other_version: Resume a store made by another model version all the same
+            (otherwise :class:`~netsim.store.OtherVersionError` is raised).
 
     Returns:
         How the session went. On Ctrl-C the store is left consistent, the manifest says
         ``interrupted`` and ``KeyboardInterrupt`` is raised again.
     """
-    already = store.open(batch_manifest(plan, command=command))
+    already = store.open(batch_manifest(plan, command=command), accept_other_version=accept_other_version)
     pending = [r for r in plan.runs if r.run_id not in already]
     if on_start:
         on_start(len(plan.runs), len(plan.runs) - len(pending))

@@ -221,13 +221,18 @@ EXIT_INTERRUPTED = 130
 @click.argument("results", type=click.Path(path_type=Path))
 @click.option("--reference", default=None, help="Arm to compare the others with (default: baseline).")
 @click.option("--title", default="netsim report", show_default=True, help="Title of the report page.")
-def report(results: Path, reference: str | None, title: str) -> None:
+@click.option("--other-version", type=click.Choice(["refuse", "accept"]), default="refuse", show_default=True,
+              help="If RESULTS were made by another version of the model: refuse (exit 2), or accept "
+                   "and report them all the same.")
+def report(results: Path, reference: str | None, title: str, other_version: str) -> None:
     """Turn a batch's RESULTS folder into charts (PNG, SVG) and a comparison page."""
     from netsim.report import write_report
     from netsim.store import ResultStore
 
     if not (results / "monthly").is_dir():
         raise BadInput(f"{results}: not a results folder of `netsim batch` (no monthly/ table in it)")
+    _check_model_version(results, other_version, remedy="--other-version accept to report them all the "
+                         "same, or run the batch again with this version (--other-version restart)")
     monthly = ResultStore(results).read("monthly")
     if monthly.empty:
         raise BadInput(f"{results}: the batch has no finished runs yet")
@@ -247,8 +252,34 @@ def report(results: Path, reference: str | None, title: str) -> None:
         click.echo(f"wrote {path}")
 
 
+def _check_model_version(results: Path, other_version: str, *, remedy: str) -> bool:
+    """Refuse (exit 2) a results folder made by another model version, unless accepted.
+
+    Returns:
+        True if the folder holds another version's results and ``other_version`` is
+        ``restart`` (the caller moves them aside), else False.
+    """
+    from netsim.store import OtherVersionError, ResultStore, StoreError
+    from netsim.version import model_version
+
+    try:
+        ResultStore(results).check_version(model_version(), accept=other_version == "accept")
+    except OtherVersionError as e:
+        if other_version == "restart":
+            return True
+        raise BadInput(f"{e}. Give {remedy}") from None
+    except StoreError as e:
+        raise BadInput(str(e)) from None
+    return False
+
+
 def _engine_options(f: Any) -> Any:
     """The options every command that runs a batch shares: where and how to run it."""
+    f = click.option("--other-version", type=click.Choice(["refuse", "accept", "restart"]), default="refuse",
+                     show_default=True,
+                     help="If --out holds results of another version of the model: refuse (exit 2); "
+                          "accept and add to them (each session records its version); or restart: "
+                          "move them aside to OUT.model-VERSION and run afresh.")(f)
     f = click.option("--quiet", is_flag=True, help="No progress bar.")(f)
     f = click.option("--chunk", type=int, default=None,
                      help="Runs sent to a worker as one task and stored as one file part "
@@ -267,8 +298,13 @@ def _engine_options(f: Any) -> Any:
     return f
 
 
-def _prepare(plan: Any, out: Path, workers: int, dask: str | None, chunk: int | None) -> tuple[Any, Any]:
-    """Check everything that can be checked before writing; return the store and the engine."""
+def _prepare(plan: Any, out: Path, workers: int, dask: str | None, chunk: int | None,
+             other_version: str = "refuse") -> tuple[Any, Any]:
+    """Check everything that can be checked before writing; return the store and the engine.
+
+    A folder of another model version's results is refused, accepted, or (``restart``)
+    moved aside once everything else has been checked.
+    """
     from netsim.batch import BatchError, RunContext
     from netsim.engines import make_engine
     from netsim.store import ResultStore, StoreError
@@ -277,23 +313,33 @@ def _prepare(plan: Any, out: Path, workers: int, dask: str | None, chunk: int | 
         raise BadInput(f"--chunk must be 1 or more (got {chunk})")
     _check_out_dir(out)
     store = ResultStore(out)
+    stale = _check_model_version(out, other_version, remedy="--other-version restart to move them aside "
+                                 "and run afresh, --other-version accept to add to them all the same, or "
+                                 "another --out folder")
     try:
-        store.check_plan(plan.record())
+        if not stale:
+            store.check_plan(plan.record())
         context = RunContext.for_plan(plan)
         engine = make_engine(context, workers=workers, dask=dask)
+        if stale:
+            moved = store.move_aside()
+            click.echo(f"netsim: {out} held results of another model version; moved them to {moved}, "
+                       "running afresh", err=True)
     except (BatchError, StoreError) as e:
         raise BadInput(str(e)) from None
     return store, engine
 
 
-def _execute(plan: Any, store: Any, engine: Any, chunk: int | None, quiet: bool) -> Any:
+def _execute(plan: Any, store: Any, engine: Any, chunk: int | None, quiet: bool,
+             other_version: str = "refuse") -> Any:
     """Run a plan with a progress bar; Ctrl-C leaves the store consistent and exits 130."""
     from netsim.batch import progress_bar, run_batch
     from netsim.store import StoreError
 
     try:
         with progress_bar(enabled=not quiet) as bar:
-            return run_batch(plan, store, engine, chunk=chunk, on_start=bar["start"], on_chunk=bar["chunk"])
+            return run_batch(plan, store, engine, chunk=chunk, on_start=bar["start"], on_chunk=bar["chunk"],
+                             accept_other_version=other_version == "accept")
     except StoreError as e:
         raise BadInput(str(e)) from None
     except OSError as e:  # e.g. the disk filled up: what was stored is whole, the rest can resume
@@ -344,7 +390,7 @@ def _report_failures(outcome: Any) -> None:
 def batch(scenario_files: tuple[str, ...], replicates: int, sweeps: tuple[str, ...], posterior: Path | None,
           populations: int, groups_every: int,
           assignments: tuple[str, ...], months: int | None, seed: int, workers: int, dask: str | None,
-          chunk: int | None, quiet: bool, out: Path) -> None:
+          chunk: int | None, quiet: bool, other_version: str, out: Path) -> None:
     """Run every SCENARIO x sweep point x replicate into a results folder.
 
     The folder holds Parquet tables (monthly/, groups/, runs/) and manifest.json. Each
@@ -368,8 +414,8 @@ def batch(scenario_files: tuple[str, ...], replicates: int, sweeps: tuple[str, .
                          posterior=drawn, populations=populations, groups_every=groups_every)
     except (BatchError, ScenarioError) as e:
         raise BadInput(str(e)) from None
-    store, engine = _prepare(plan, out, workers, dask, chunk)
-    outcome = _execute(plan, store, engine, chunk, quiet)
+    store, engine = _prepare(plan, out, workers, dask, chunk, other_version)
+    outcome = _execute(plan, store, engine, chunk, quiet, other_version)
     heads, rows = summary_rows(summarise(store))
     caption = SUMMARY_CAPTION
     if plan.posterior is not None:
@@ -414,7 +460,7 @@ def batch(scenario_files: tuple[str, ...], replicates: int, sweeps: tuple[str, .
 def sensitivity(scenario_file: str, method: str, samples: int, params: str | None, thresholds: bool,
                 outputs: tuple[str, ...], replicates: int, levels: int, assignments: tuple[str, ...],
                 months: int | None, seed: int, workers: int, dask: str | None, chunk: int | None, quiet: bool,
-                out: Path) -> None:
+                other_version: str, out: Path) -> None:
     """Global sensitivity of outputs to parameters, with SALib, over the schema's ranges.
 
     The points of each Morris trajectory (or Sobol block) share their random numbers, and a
@@ -435,8 +481,8 @@ def sensitivity(scenario_file: str, method: str, samples: int, params: str | Non
                        levels=levels)
     except BatchError as e:
         raise BadInput(str(e)) from None
-    store, engine = _prepare(plan, out, workers, dask, chunk)
-    outcome = _execute(plan, store, engine, chunk, quiet)
+    store, engine = _prepare(plan, out, workers, dask, chunk, other_version)
+    outcome = _execute(plan, store, engine, chunk, quiet, other_version)
     Y, missing = sa.responses(ResultStore(out), plan, names)
     if missing:
         click.echo(f"netsim: {missing} missing responses (failed runs or undefined outputs) were "
@@ -657,7 +703,10 @@ def _calibration_recovery(cal: Any, targets: Any, engine: Any, k: int, settings:
               help="Choose the densest box that covers at least this share of the outcome's runs.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Folder for the box (CSV) and chart (default: RESULTS/discovery).")
-def discover(results: Path, what: str, how: str, min_coverage: float, out: Path | None) -> None:
+@click.option("--other-version", type=click.Choice(["refuse", "accept"]), default="refuse", show_default=True,
+              help="If RESULTS were made by another version of the model: refuse (exit 2), or accept.")
+def discover(results: Path, what: str, how: str, min_coverage: float, out: Path | None,
+             other_version: str) -> None:
     """Scenario discovery (PRIM): which parameter ranges or scenarios in RESULTS lead to an outcome.
 
     RESULTS may hold several scenarios, sweeps of numbers or of text values, or both.
@@ -675,6 +724,8 @@ def discover(results: Path, what: str, how: str, min_coverage: float, out: Path 
         raise BadInput(str(e)) from None
     if not (results / MANIFEST).is_file():
         raise BadInput(f"{results}: not a netsim results folder (no {MANIFEST}); run `netsim batch` first")
+    _check_model_version(results, other_version, remedy="--other-version accept to analyse them all the "
+                         "same, or run the sweep again with this version")
     out = out or results / "discovery"
     _check_out_dir(out)
     try:

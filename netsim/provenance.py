@@ -1,8 +1,9 @@
 """Provenance of results: what produced them, so a table can be traced and rerun.
 
-A provenance record names the netsim version, the scenario and the hash of its file (and
-of the files it inherits from), the git commit of the working tree when known, the
-versions of Python, Mesa and numpy, and the command line.
+A provenance record names the netsim version and the model version (the package version
+and a hash of the source that computes results, :mod:`netsim.version`), the scenario and
+the hash of its file (and of the files it inherits from), the git commit of the working
+tree when known, the versions of Python, Mesa and numpy, and the command line.
 """
 
 from __future__ import annotations
@@ -34,10 +35,11 @@ def git_commit(folder: Path) -> str | None:
 
 def provenance(scenario: Scenario, **extra: Any) -> dict[str, Any]:
     """A provenance record for results of ``scenario``; ``extra`` is added as is."""
-    from netsim import __version__
+    from netsim.version import __version__, model_version
 
     return {
         "netsim_version": __version__,
+        "model_version": model_version(),
         "scenario": scenario.name,
         "scenario_file": str(scenario.path) if scenario.path else None,
         "scenario_sha256": scenario.sha256 or None,

@@ -613,11 +613,11 @@ def spec(key: str) -> ParamSpec:
     section, _ = _split_key(key)
     sections = _section_models()
     if section not in sections:
-        raise ScenarioError(f"unknown parameter '{key}': no section '{section}'; sections: "
+        raise ScenarioError(f"unknown parameter {key!r}: no section {section!r}; sections: "
                             + ", ".join(sections))
     close = difflib.get_close_matches(key, [s.key for s in parameters()], n=1)
     hint = f"did you mean '{close[0]}'? " if close else ""
-    raise ScenarioError(f"unknown parameter '{key}'; {hint}parameters in [{section}]: "
+    raise ScenarioError(f"unknown parameter {key!r}; {hint}parameters in [{section}]: "
                         + ", ".join(sections[section].model_fields))
 
 
@@ -728,7 +728,11 @@ def _find_project_root(start: Path) -> Path:
 def _base_file(current: Path, base: str) -> Path:
     """The file ``base = "..."`` in ``current`` names: beside it, else a shipped scenario of that name."""
     candidate = current.parent / base
-    candidate = candidate if candidate.suffix == ".toml" else candidate.with_suffix(".toml")
+    if candidate.suffix != ".toml":
+        if not candidate.name or candidate.name in (".", ".."):
+            raise ScenarioError(f"{current}: key 'base': {base!r} names no scenario file; give a scenario "
+                                "name such as 'baseline', or a path to a .toml file")
+        candidate = candidate.with_suffix(".toml")
     if candidate.exists():
         return candidate
     shipped = SHIPPED_SCENARIOS / candidate.name
@@ -860,7 +864,7 @@ def validate_parameters(data: Mapping[str, Any], *, source: str, whole: bool = T
         if section not in sections:
             close = difflib.get_close_matches(section, list(sections), n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
-            problems.append(f"{source}: unknown key '{section}'; {hint}allowed at the top: "
+            problems.append(f"{source}: unknown key {section!r}; {hint}allowed at the top: "
                             + ", ".join(sorted(_TOP_KEYS | set(sections))))
         elif not isinstance(body, dict):
             problems.append(f"{source}: key '{section}' must be a table ([{section}])")
@@ -892,7 +896,7 @@ def _explain_one(first: Any, source: str) -> str:
         fields = list(_section_models()[section].model_fields) if section in _section_models() else []
         close = difflib.get_close_matches(loc[1] if len(loc) > 1 else "", fields, n=1)
         hint = f"did you mean '{section}.{close[0]}'? " if close else ""
-        return f"{source}: unknown key '{key}'; {hint}allowed in [{section}]: {', '.join(fields)}"
+        return f"{source}: unknown key {key!r}; {hint}allowed in [{section}]: {', '.join(fields)}"
     try:
         s = spec(key)
     except ScenarioError:
@@ -911,7 +915,10 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     key = key.strip()
     if not sep or not key:
         raise ScenarioError(f"--set {text!r}: expected KEY=VALUE, such as forum.interval=2")
-    spec(key)  # unknown keys fail here, with the list of known ones
+    try:
+        spec(key)  # unknown keys fail here, with the list of known ones
+    except ScenarioError as e:
+        raise ScenarioError(f"--set {text!r}: {e}") from None
     try:
         parsed = tomllib.loads(f"v = {value.strip()}")["v"]
     except tomllib.TOMLDecodeError:

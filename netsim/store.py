@@ -19,6 +19,11 @@ exactly once and every file is whole.
 
 ``pandas.read_parquet(DIR / "monthly")`` reads a table as it stands; :meth:`ResultStore.read`
 does the same in a stable order.
+
+The manifest records the model version that made the results (``model_version``, and
+each session's). A folder made by another model version is refused for resuming and
+reporting (:class:`OtherVersionError`) unless the caller accepts it, so results of two
+versions of the model are never mixed or shown as the current model's without saying so.
 """
 
 from __future__ import annotations
@@ -35,7 +40,8 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["MANIFEST", "TABLES", "ChunkResult", "ResultStore", "StoreError", "extends", "write_bytes_atomic"]
+__all__ = ["MANIFEST", "TABLES", "ChunkResult", "OtherVersionError", "ResultStore", "StoreError", "extends",
+           "stored_versions", "write_bytes_atomic"]
 
 #: The manifest's file name inside a store.
 MANIFEST = "manifest.json"
@@ -47,6 +53,32 @@ _LOCK = ".lock"
 
 class StoreError(ValueError):
     """A results folder that cannot be used for this batch; the message says why."""
+
+
+class OtherVersionError(StoreError):
+    """A results folder made by another model version than this one.
+
+    Attributes:
+        path: The folder.
+        stored: The model versions that wrote into it.
+        current: This installation's model version.
+    """
+
+    def __init__(self, path: Path, stored: list[str], current: str) -> None:
+        self.path, self.stored, self.current = path, stored, current
+        super().__init__(f"{path}: holds results of model version {', '.join(stored)}, but this is "
+                         f"model version {current}; the model's code has changed since")
+
+
+#: What :func:`stored_versions` says of a folder made before model versions were recorded.
+UNKNOWN_VERSION = "unknown (not recorded)"
+
+
+def stored_versions(manifest: Mapping[str, Any]) -> list[str]:
+    """Every model version that wrote into a store, from its manifest, first one first."""
+    records = [manifest, *(s for s in manifest.get("sessions", []) if isinstance(s, dict))]
+    found = [r.get("model_version") for r in records]
+    return list(dict.fromkeys(v if isinstance(v, str) and v else UNKNOWN_VERSION for v in found))
 
 
 @dataclass
@@ -170,28 +202,80 @@ class ResultStore:
                              "folder")
         return old
 
+    def check_version(self, current: str, *, accept: bool = False) -> dict[str, Any] | None:
+        """Check that results here were made by model version ``current``; write nothing.
+
+        Args:
+            current: This installation's model version (:func:`netsim.version.model_version`).
+            accept: Accept a folder made by other versions all the same.
+
+        Returns:
+            The existing manifest, or None for a new store.
+
+        Raises:
+            OtherVersionError: Another model version wrote here, and ``accept`` is false.
+            StoreError: The folder cannot be used at all.
+        """
+        old = self.existing_manifest()
+        if old is None:
+            return None
+        stored = stored_versions(old)
+        if stored != [current] and not accept:
+            raise OtherVersionError(self.path, stored, current)
+        return old
+
+    def move_aside(self) -> Path:
+        """Rename this folder to a sibling named by its model version; return the new path.
+
+        Used to start a batch afresh where an older model's results are, keeping them.
+
+        Raises:
+            StoreError: Another batch is writing there now, or the folder cannot be renamed.
+        """
+        old = self.existing_manifest() or {}
+        tag = stored_versions(old)[-1].rpartition("+")[2] if old.get("model_version") else "unversioned"
+        target = self.path.with_name(f"{self.path.name}.model-{tag}")
+        n = 2
+        while target.exists():
+            target = self.path.with_name(f"{self.path.name}.model-{tag}-{n}")
+            n += 1
+        self._lock()
+        try:
+            os.rename(self.path, target)
+        except OSError as e:
+            raise StoreError(f"{self.path}: cannot move it aside to {target.name} ({e.strerror})") from None
+        finally:
+            self.close()
+        return target
+
     # -- opening, resuming --------------------------------------------------------------
 
-    def open(self, manifest: dict[str, Any]) -> set[str]:
+    def open(self, manifest: dict[str, Any], *, accept_other_version: bool = False) -> set[str]:
         """Create or reopen the store, lock it, and tidy what an interruption left.
 
         Args:
-            manifest: The new batch's manifest (``plan`` and provenance). For an existing
-                store, its plan must be the same; the earlier record is kept and this
-                session is appended to ``sessions``.
+            manifest: The new batch's manifest (``plan`` and provenance, with its
+                ``model_version``). For an existing store, its plan must be the same; the
+                earlier record is kept and this session is appended to ``sessions``.
+            accept_other_version: Resume a store made by another model version all the
+                same (each session records its own version).
 
         Returns:
             The ids of the runs already stored (succeeded or failed).
 
         Raises:
+            OtherVersionError: The store was made by another model version (unless accepted).
             StoreError: The folder is locked by another batch, or holds another plan.
         """
+        if manifest.get("model_version"):
+            self.check_version(manifest["model_version"], accept=accept_other_version)
         old = self.check_plan(manifest["plan"])
         self.path.mkdir(parents=True, exist_ok=True)
         self._lock()
         for t in TABLES:
             (self.path / t).mkdir(exist_ok=True)
-        session: dict[str, Any] = {"command": manifest.get("command"), "started": _now()}
+        session: dict[str, Any] = {"command": manifest.get("command"), "started": _now(),
+                                   "model_version": manifest.get("model_version")}
         if old is None:
             self.manifest = {"format": _FORMAT, **manifest, "status": "running", "sessions": []}
         else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -9,10 +11,42 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, settings
 
 from netsim import Scenario, load_scenario
 from netsim.population import CAPACITIES, GOALS, features
 from netsim.state import VALUES, GroupState, initial_state
+
+# Property-based tests: "ci" (the default) tries a bounded, repeatable set of inputs per
+# property, so the suite stays quick and a failure can be rerun; HYPOTHESIS_PROFILE=dev
+# explores many more, with fresh random inputs each time.
+_HEALTH = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much]
+settings.register_profile("ci", max_examples=120, deadline=None, derandomize=True, database=None,
+                          suppress_health_check=_HEALTH)
+settings.register_profile("dev", max_examples=3000, deadline=None, suppress_health_check=_HEALTH)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+#: Inputs tried by the property-based tests, by test; reported at the end of the session.
+INPUTS_TRIED: Counter[str] = Counter()
+
+
+@pytest.fixture
+def count_input(request) -> Callable[[], None]:
+    """Count one generated input tried by the calling test."""
+    name = request.node.originalname
+
+    def count() -> None:
+        INPUTS_TRIED[name] += 1
+
+    return count
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if INPUTS_TRIED:
+        total = sum(INPUTS_TRIED.values())
+        terminalreporter.write_line(f"property-based tests: {total} generated inputs tried "
+                                    f"({', '.join(f'{k} {v}' for k, v in sorted(INPUTS_TRIED.items()))})")
+
 
 PROJECT = Path(__file__).resolve().parent.parent
 BASELINE = PROJECT / "scenarios" / "baseline.toml"

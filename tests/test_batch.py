@@ -3,7 +3,9 @@ failures, bad input, and a batch killed with kill -9 and resumed."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -21,7 +23,8 @@ from netsim import NetworkModel, load_scenario
 from netsim import batch as nb
 from netsim.cli import cli
 from netsim.engines import make_engine
-from netsim.store import ResultStore
+from netsim.store import ResultStore, stored_versions
+from netsim.version import model_version
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -441,3 +444,60 @@ def test_an_extended_batch_equals_the_batch_run_whole(tmp_path):
                         (["--sweep", "forum.interval=2,8", "--replicates", "3"], "--sweep was")):
         r = invoke("batch", SC["baseline"], *other, *common, "--out", str(out))
         assert r.exit_code == 2 and says in r.stderr, r.stderr
+
+
+# -- results of another model version ------------------------------------------------------------
+
+
+def _as_if_made_by(out: Path, version: str) -> None:
+    m = json.loads((out / "manifest.json").read_text())
+    for record in (m, *m["sessions"]):
+        record["model_version"] = version
+    (out / "manifest.json").write_text(json.dumps(m))
+
+
+OLD = "0.0.9+0123456789abcdef"
+
+
+def test_batch_and_report_refuse_another_model_versions_results_unless_told(tmp_path):
+    out = tmp_path / "b"
+    args = ["batch", SC["baseline"], SC["forums_only"], "--replicates", "2", "--workers", "1", *SMALL]
+    assert invoke(*args, "--out", str(out)).exit_code == 0
+    _as_if_made_by(out, OLD)
+    parts = sorted(p.name for p in (out / "runs").iterdir())
+    for command in (args, ["report", str(out)]):
+        r = invoke(*command, *(["--out", str(out)] if command is args else []))
+        assert r.exit_code == 2 and r.stderr.count("\n") == 1, r.stderr
+        assert OLD in r.stderr and model_version() in r.stderr and "--other-version" in r.stderr
+    assert sorted(p.name for p in (out / "runs").iterdir()) == parts and not (out / "report").exists()
+    # accepted: reported as they are, and the batch is resumed (nothing to do) with both versions recorded
+    assert invoke("report", str(out), "--other-version", "accept").exit_code == 0
+    assert invoke(*args, "--out", str(out), "--other-version", "accept").exit_code == 0
+    assert stored_versions(json.loads((out / "manifest.json").read_text())) == [OLD, model_version()]
+    # restart: the old results are kept aside and the batch runs afresh
+    _as_if_made_by(out, OLD)
+    r = invoke(*args, "--out", str(out), "--other-version", "restart")
+    assert r.exit_code == 0 and "moved them to" in r.stderr
+    aside = tmp_path / "b.model-0123456789abcdef"
+    assert sorted(p.name for p in (aside / "runs").iterdir()) == parts
+    m = json.loads((out / "manifest.json").read_text())
+    assert stored_versions(m) == [model_version()] and m["sessions"][0]["runs_done"] == 4
+
+
+def test_make_main_after_a_model_change_reruns_instead_of_showing_old_results(tmp_path):
+    """`make main` on a folder of another model version's complete batch runs it again."""
+    makefile = (ROOT / "Makefile").read_text()
+    names = re.search(r"MAIN_SCENARIOS := .*?,([a-z_ \\\n\t]+)\)\)", makefile, re.S).group(1).split()
+    files = [str(ROOT / "scenarios" / f"{n}.toml") for n in names if n != "\\"]
+    out = tmp_path / "main"
+    # the same plan as `make main REPLICATES=1`, complete, but made by an older model
+    assert invoke("batch", *files, "--replicates", "1", "--seed", "1", "--workers", "1", "--quiet",
+                  "--out", str(out)).exit_code == 0
+    _as_if_made_by(out, OLD)
+    r = subprocess.run(["make", "-s", "main", f"RESULTS={out}", "REPLICATES=1"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    m = json.loads((out / "manifest.json").read_text())
+    assert stored_versions(m) == [model_version()] and m["sessions"][-1]["runs_done"] == len(files)
+    assert (tmp_path / "main.model-0123456789abcdef" / "manifest.json").is_file()
+    assert (out / "report" / "report.md").is_file()

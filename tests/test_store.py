@@ -14,7 +14,8 @@ import pytest
 
 from netsim import batch as nb
 from netsim.engines import InProcessEngine
-from netsim.store import ResultStore, StoreError, write_bytes_atomic
+from netsim.store import OtherVersionError, ResultStore, StoreError, stored_versions, write_bytes_atomic
+from netsim.version import model_version
 
 
 @pytest.fixture
@@ -157,3 +158,62 @@ def test_new_folder_checks(tmp_path):
             ResultStore(ro / "out").existing_manifest()
     finally:
         os.chmod(tmp_path / "ro", 0o700)
+
+
+# -- the model version ----------------------------------------------------------------------
+
+
+def _as_if_made_by(out: Path, version: str | None) -> None:
+    """Rewrite a store's manifest as an earlier model version (None: before versions were recorded)."""
+    m = json.loads((out / "manifest.json").read_text())
+    for record in (m, *m["sessions"]):
+        if version is None:
+            record.pop("model_version", None)
+        else:
+            record["model_version"] = version
+    (out / "manifest.json").write_text(json.dumps(m))
+
+
+def test_the_manifest_and_each_session_record_the_model_version(small, tmp_path):
+    plan, ctx = small
+    run_all(plan, ctx, tmp_path / "s")
+    m = json.loads((tmp_path / "s" / "manifest.json").read_text())
+    assert m["model_version"] == model_version()
+    assert [s["model_version"] for s in m["sessions"]] == [model_version()]
+    assert stored_versions(m) == [model_version()]
+
+
+@pytest.mark.parametrize("old", ["0.0.9+0123456789abcdef", None])
+def test_another_model_versions_store_is_refused_unless_accepted(small, tmp_path, old):
+    plan, ctx = small
+    out = tmp_path / "s"
+    run_all(plan, ctx, out)
+    _as_if_made_by(out, old)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".lock"}
+    with pytest.raises(OtherVersionError) as e:
+        run_all(plan, ctx, out)
+    said = str(e.value)
+    assert (old or "unknown") in said and model_version() in said and str(out) in said
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != ".lock"} == before
+    with pytest.raises(OtherVersionError):
+        ResultStore(out).check_version(model_version())
+    # accepted: the batch resumes (nothing to run) and the manifest names both versions
+    outcome = nb.run_batch(plan, ResultStore(out), InProcessEngine(ctx), command=["test"],
+                           accept_other_version=True)
+    assert outcome.ran == 0 and outcome.already == 6
+    versions = stored_versions(json.loads((out / "manifest.json").read_text()))
+    assert versions[-1] == model_version() and len(versions) == 2
+
+
+def test_move_aside_keeps_the_old_results_under_their_version(small, tmp_path):
+    plan, ctx = small
+    out = tmp_path / "s"
+    run_all(plan, ctx, out)
+    _as_if_made_by(out, "0.0.9+0123456789abcdef")
+    old_runs = ResultStore(out).read("runs")
+    moved = ResultStore(out).move_aside()
+    assert moved == tmp_path / "s.model-0123456789abcdef" and not out.exists()
+    pd.testing.assert_frame_equal(ResultStore(moved).read("runs"), old_runs)
+    assert run_all(plan, ctx, out).ran == 6  # afresh
+    _as_if_made_by(out, "0.0.9+0123456789abcdef")
+    assert ResultStore(out).move_aside().name == "s.model-0123456789abcdef-2"
