@@ -790,12 +790,14 @@ def run_batch(plan: BatchPlan, store: ResultStore, engine: Engine, *, chunk: int
         status = "complete"
     finally:
         seconds = time.perf_counter() - start
-        failures = _stored_failures(store)
-        if status == "complete" and failures:
-            status = "complete with failures"
-        store.finish(status, runs_done=ran, runs_failed=failed, seconds=round(seconds, 3),
-                     engine=engine.name, workers=engine.slots, failures_in_store=len(failures))
-        store.close()
+        try:
+            failures = _stored_failures(store)
+            if status == "complete" and failures:
+                status = "complete with failures"
+            store.finish(status, runs_done=ran, runs_failed=failed, seconds=round(seconds, 3),
+                         engine=engine.name, workers=engine.slots, failures_in_store=len(failures))
+        finally:  # the lock is released even when the disk is too full for the manifest
+            store.close()
     return BatchOutcome(len(plan.runs), len(plan.runs) - len(pending), ran, failures, seconds)
 
 
