@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from netsim.version import PACKAGE, source_hash
+from netsim.version import model_hash, source_hash
 
 
 def cache_folder(package: Path, base: Path) -> Path:
@@ -32,11 +32,11 @@ def use_versioned_cache() -> Path:
     """Point numba's cache at this source's folder (before any kernel is defined); return it."""
     base = os.environ.get("NETSIM_CACHE_DIR") or Path(
         os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "netsim"
-    folder = cache_folder(PACKAGE, Path(base))
+    folder = Path(base) / f"numba-{model_hash()}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:  # a home that cannot be written: the machine's temporary folder instead
-        folder = cache_folder(PACKAGE, Path(tempfile.gettempdir()) / f"netsim-{os.getuid()}")
+        folder = Path(tempfile.gettempdir()) / f"netsim-{os.getuid()}" / f"numba-{model_hash()}"
         folder.mkdir(parents=True, exist_ok=True)
     os.environ["NUMBA_CACHE_DIR"] = str(folder)  # read by numba on import, and by worker processes
     numba = sys.modules.get("numba")

@@ -22,7 +22,7 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["NOT_MODEL", "PACKAGE", "__version__", "model_files", "model_version", "source_hash"]
+__all__ = ["NOT_MODEL", "PACKAGE", "__version__", "model_files", "model_hash", "model_version", "source_hash"]
 
 try:  # the version is declared once, in pyproject.toml
     __version__ = metadata.version("netsim")
@@ -54,13 +54,8 @@ def model_files(package: Path = PACKAGE) -> list[Path]:
     return out
 
 
-@lru_cache(maxsize=8)
 def source_hash(package: Path = PACKAGE) -> str:
-    """16 hex digits of a hash of the model's source files (names and contents).
-
-    Read once per process (the first call, when ``netsim`` is imported), so it names the
-    code this process runs even if the files change while it runs.
-    """
+    """16 hex digits of a hash of the model's source files in ``package`` (names and contents)."""
     digest = hashlib.blake2b(digest_size=8)
     for path in model_files(package):
         digest.update(path.relative_to(package).as_posix().encode())
@@ -71,6 +66,15 @@ def source_hash(package: Path = PACKAGE) -> str:
 
 
 @lru_cache(maxsize=1)
+def model_hash() -> str:
+    """The hash of this installation's model source.
+
+    Read once per process (when ``netsim`` is imported), so it names the code this
+    process runs even if the files change while it runs.
+    """
+    return source_hash(PACKAGE)
+
+
 def model_version() -> str:
     """The model version of this installation: ``PACKAGE_VERSION+SOURCE_HASH``."""
-    return f"{__version__}+{source_hash()}"
+    return f"{__version__}+{model_hash()}"
