@@ -251,6 +251,24 @@ def test_dask_local_cluster_matches(tmp_path):
         pd.testing.assert_frame_equal(a[t], b[t])
 
 
+def test_two_fresh_processes_store_identical_tables(tmp_path):
+    """The same batch in two new processes (other hash seeds, 1 and 2 workers) and in this one."""
+    args = [SC["baseline"], SC["marketing_forum"], "--replicates", "3", "--sweep", "decay.rate=0.05,0.2",
+            "--seed", "21", *SMALL]
+    for name, hash_seed, workers in (("first", "1", "1"), ("second", "2", "2")):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        cmd = [str(VENV_BIN / "netsim"), "batch", *args, "--workers", workers, "--out", str(tmp_path / name)]
+        r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+        assert r.returncode == 0, r.stderr
+    assert invoke("batch", *args, "--workers", "1", "--out", str(tmp_path / "here")).exit_code == 0
+    first = tables(tmp_path / "first")
+    assert len(first["runs"]) == 12 and first["monthly"]["ties"].nunique() > 1
+    for name in ("second", "here"):
+        other = tables(tmp_path / name)
+        for t in ("monthly", "groups", "runs"):
+            pd.testing.assert_frame_equal(first[t], other[t])
+
+
 # -- failures --------------------------------------------------------------------------------
 
 
