@@ -16,6 +16,7 @@ from netsim import discovery
 from netsim.batch import BatchError
 from netsim.cli import cli
 from netsim.store import ChunkResult, ResultStore
+from netsim.version import model_version
 
 
 def invoke(*args: str):
@@ -47,7 +48,7 @@ def synthetic_sweep(out: Path, *, marketing_from: int | None = 8, n: int = 400, 
     monthly = pd.concat(months, ignore_index=True)
     store = ResultStore(out)
     store.open({"plan": {"sha256": "synthetic", "inputs": ["forum.interval", "decay.rate"]},
-                "command": ["test"]})
+                "command": ["test"], "model_version": model_version()})
     for part, rows in enumerate((slice(0, n // 2), slice(n // 2, n))):
         these = ident.iloc[rows]
         store.write_chunk(ChunkResult(f"{part:016x}", {
@@ -114,7 +115,7 @@ def store_of(out: Path, ident: pd.DataFrame, inputs: list[str], marketing: np.nd
     plan = {"sha256": "synthetic", "inputs": inputs,
             "scenarios": [{"name": k, "parameters": v} for k, v in (scenarios or {}).items()]}
     store = ResultStore(out)
-    store.open({"plan": plan, "command": ["test"]})
+    store.open({"plan": plan, "command": ["test"], "model_version": model_version()})
     store.write_chunk(ChunkResult("0" * 16, {"monthly": _parquet(monthly),
                                              "runs": _parquet(ident.assign(status="ok", error=""))},
                                   list(ident["run_id"])))

@@ -41,9 +41,9 @@ def invoke(*args: str):
 
 
 def tables(out: Path) -> dict[str, pd.DataFrame]:
+    """Every table of a store (without the runs' timings)."""
     store = ResultStore(out)
-    return {"runs": store.read("runs").drop(columns=["seconds"]), "monthly": store.read("monthly"),
-            "groups": store.read("groups")}
+    return {t: store.read(t).drop(columns=["seconds"] if t == "runs" else []) for t in ns.TABLES}
 
 
 def _reference(factory, args: list[str]) -> dict[str, pd.DataFrame]:
@@ -78,7 +78,7 @@ def assert_complete(out: Path, undisturbed: dict[str, pd.DataFrame]) -> None:
     t = tables(out)
     assert len(t["runs"]) == len(undisturbed["runs"]) and t["runs"]["run_id"].is_unique
     assert (t["runs"]["status"] == "ok").all()
-    for name in ("runs", "monthly", "groups"):
+    for name in ns.TABLES:
         pd.testing.assert_frame_equal(t[name], undisturbed[name])
         assert all(f.name.startswith("part-") for f in (out / name).iterdir()), name  # no temporary files
     assert_every_file_whole(out)

@@ -65,7 +65,8 @@ def test_code_in_scenario_and_survey_files_is_data_not_run(tmp_path):
     marker = tmp_path / "pwned"
     payload = f"__import__('os').system('touch {marker}')"
     scenario = tmp_path / "code.toml"
-    scenario.write_text(f'name = "{payload.replace(chr(39), "")}"\nquestion = "{payload}"\nbase = "baseline"\n'
+    name = payload.replace("'", "")
+    scenario.write_text(f'name = "{name}"\nquestion = "{payload}"\nbase = "baseline"\n'
                         f'[forum]\nscope = "{payload}"\n', encoding="utf-8")
     shutil.copy(ROOT / "scenarios" / "baseline.toml", tmp_path / "baseline.toml")
     r = CliRunner().invoke(cli, ["validate", str(scenario)])
@@ -96,7 +97,8 @@ def test_outputs_stay_in_the_chosen_folder_whatever_the_scenario_is_named(tmp_pa
     before = {p for p in tmp_path.rglob("*")}
     out = work / "out"
     runner = CliRunner()
-    assert runner.invoke(cli, ["run", str(scenario), "--months", "3", "--out", str(out / "run")]).exit_code == 0
+    r = runner.invoke(cli, ["run", str(scenario), "--months", "3", "--out", str(out / "run")])
+    assert r.exit_code == 0, r.stderr
     r = runner.invoke(cli, ["batch", str(scenario), "--replicates", "2", "--months", "3", "--workers", "1",
                             "--quiet", "--out", str(out / "batch")])
     assert r.exit_code == 0, r.stderr
