@@ -7,7 +7,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -181,45 +180,6 @@ def test_a_stored_run_is_reproduced_by_its_seed(tmp_path):
 # -- engines give identical tables ----------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def dask_cluster():
-    """A real `dask scheduler` and `dask worker` (2 processes) on 127.0.0.1."""
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    dask = str(VENV_BIN / "dask")
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env, "cwd": ROOT,
-             "start_new_session": True}  # each in its own process group, to end it with its children
-    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                               "--no-dashboard"], **quiet)]
-    procs.append(subprocess.Popen([dask, "worker", address, "--nworkers", "2", "--nthreads", "1",
-                                   "--host", "127.0.0.1", "--no-dashboard"], **quiet))
-    try:
-        from distributed import Client
-
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with Client(address, timeout="2s") as client:
-                    client.wait_for_workers(2, timeout=60)
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
-        yield address
-    finally:
-        for p in reversed(procs):
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(timeout=10)
-
-
 def test_same_tables_on_one_worker_two_workers_and_dask(tmp_path, dask_cluster):
     args = [SC["baseline"], SC["forums_only"], "--replicates", "3", "--sweep", "forum.tie_gain=0.2,0.4",
             "--seed", "11", *SMALL]
@@ -328,10 +288,10 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path, extra, says):
     assert not out.exists()
 
 
-def test_unreachable_dask_is_a_clear_message_within_10s(tmp_path):
+def test_unreachable_dask_is_a_clear_message_within_10s(tmp_path, free_port):
     out = tmp_path / "out"
     start = time.monotonic()
-    nobody = f"tcp://127.0.0.1:{_free_port()}"
+    nobody = f"tcp://127.0.0.1:{free_port}"
     r = invoke("batch", SC["baseline"], "--dask", nobody, "--out", str(out), *SMALL)
     assert time.monotonic() - start < 10
     assert r.exit_code == 2

@@ -210,9 +210,9 @@ class DiesOnce(dict):
         return (DiesOnce, (dict(self), self.marker))
 
 
-@pytest.mark.parametrize("dask", [None, "local"], ids=["local-pool", "dask"])
-def test_a_worker_killed_mid_chunk_is_retried_and_the_batch_completes(tmp_path, baseline, monkeypatch, dask):
-    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent))  # Dask's workers find this class
+@pytest.mark.parametrize("on_dask", [False, True], ids=["local-pool", "dask"])
+def test_a_worker_killed_mid_chunk_is_retried_and_the_batch_completes(tmp_path, baseline, request, on_dask):
+    dask = request.getfixturevalue("dask_cluster") if on_dask else None  # its workers can import DiesOnce
     # chunks of 4 runs over 2 sweep points each: a worker looks its scenario up once per point,
     # so its second look comes after two runs of the chunk are done
     plan = nb.make_plan([baseline.with_overrides({"run.months": 6})],
