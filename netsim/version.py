@@ -39,7 +39,7 @@ PACKAGE = Path(__file__).resolve().parent
 #: They hold no compiled kernel (the tests check that too).
 NOT_MODEL: tuple[str, ...] = (
     "__init__.py", "_cache.py", "version.py", "cli.py", "ui", "report.py", "export.py",
-    "provenance.py", "engines.py", "store.py", "discovery.py", "sensitivity.py",
+    "provenance.py", "engines.py", "store.py", "discovery.py", "sensitivity.py", "i18n.py", "charts.py",
 )
 
 
