@@ -33,10 +33,10 @@ except metadata.PackageNotFoundError:  # pragma: no cover - run from a source tr
 PACKAGE = Path(__file__).resolve().parent
 
 #: Source files and folders (relative to the package) that do not compute results: the
-#: command line, the browser UI, reports and exports, the engines that only decide where
-#: runs are done (results do not depend on them; the tests check it), the result store,
-#: provenance, and the analyses recomputed from stored runs each time they are asked for.
-#: They hold no compiled kernel (the tests check that too).
+#: command line, the browser UI, reports, charts and exports, the words of the interface,
+#: the engines that only decide where runs are done (results do not depend on them; the
+#: tests check it), the result store, provenance, and the analyses recomputed from stored
+#: runs each time they are asked for. They hold no compiled kernel (the tests check that too).
 NOT_MODEL: tuple[str, ...] = (
     "__init__.py", "_cache.py", "version.py", "cli.py", "ui", "report.py", "export.py",
     "provenance.py", "engines.py", "store.py", "discovery.py", "sensitivity.py", "i18n.py", "charts.py",
