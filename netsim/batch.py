@@ -261,6 +261,7 @@ class BatchPlan:
             their random numbers (replicate ``r`` of each has the seed of the label's
             replicate ``r``, whatever its parameter values), and a point may come more
             than once with different labels. Empty: every run has its own seed.
+        keep_ties: Store each run's final ties (the ``ties`` table) as well.
     """
 
     scenarios: tuple[Scenario, ...]
@@ -272,6 +273,7 @@ class BatchPlan:
     kind: str = "batch"
     extra: Mapping[str, Any] = field(default_factory=dict)
     streams: tuple[str, ...] = ()
+    keep_ties: bool = False
 
     @cached_property
     def runs(self) -> list[RunSpec]:
@@ -314,6 +316,7 @@ class BatchPlan:
             "points": len(self.points),
             "runs": len(self.runs),
             "scenarios": scenarios,
+            "keep_ties": self.keep_ties,  # not in sha256: a batch resumed with it keeps more
         }
         record.update(self.extra)
         return record
@@ -322,7 +325,7 @@ class BatchPlan:
 def make_plan(scenarios: Sequence[Scenario], *, sweeps: Sequence[tuple[str, Sequence[Any]]] = (),
               points: Sequence[Mapping[str, Any]] | None = None, replicates: int = 1, seed: int = 1,
               kind: str = "batch", extra: Mapping[str, Any] | None = None,
-              streams: Sequence[str] = ()) -> BatchPlan:
+              streams: Sequence[str] = (), keep_ties: bool = False) -> BatchPlan:
     """Make and validate the plan of a batch.
 
     Args:
@@ -334,6 +337,7 @@ def make_plan(scenarios: Sequence[Scenario], *, sweeps: Sequence[tuple[str, Sequ
         kind: Recorded in the manifest.
         extra: More to record in the manifest's plan.
         streams: Common random numbers: a label per point of ``points`` (see :class:`BatchPlan`).
+        keep_ties: Store each run's final ties too (for network snapshots and exports).
 
     Raises:
         BatchError: Repeated scenario names, a key swept twice, a point the schema
@@ -369,7 +373,7 @@ def make_plan(scenarios: Sequence[Scenario], *, sweeps: Sequence[tuple[str, Sequ
                 raise BatchError(str(e)) from None
     swept = tuple((k, tuple(v)) for k, v in sweeps) if points is None else ()
     return BatchPlan(tuple(scenarios), tuple(grid), replicates, seed, inputs, swept, kind, dict(extra or {}),
-                     tuple(streams))
+                     tuple(streams), keep_ties)
 
 
 # -- what workers need ----------------------------------------------------------------------
@@ -384,11 +388,13 @@ class RunContext:
         groups: Groups tables by ``(scenario name, groups_file)``, read once by the main
             process so that workers (possibly on other machines) read no files.
         inputs: The plan's varied keys (identity columns of the tables).
+        keep_ties: Whether each run's final ties are stored.
     """
 
     scenarios: Mapping[str, Scenario]
     groups: Mapping[tuple[str, str], Groups]
     inputs: tuple[str, ...]
+    keep_ties: bool = False
 
     @classmethod
     def for_plan(cls, plan: BatchPlan) -> RunContext:
@@ -415,19 +421,27 @@ class RunContext:
                 except ScenarioError as e:
                     raise BatchError(str(e)) from None
                 groups[(sc.name, p.groups_file)] = g
-        return cls({s.name: s for s in plan.scenarios}, groups, plan.inputs)
+        return cls({s.name: s for s in plan.scenarios}, groups, plan.inputs, plan.keep_ties)
 
 
 Columns = dict[str, np.ndarray]
 
 
-def simulate(scenario: Scenario, *, seed: int, groups: Groups | None) -> tuple[Columns, Columns]:
-    """Run one scenario once: its monthly table and its final per-group table, as columns."""
+def simulate(scenario: Scenario, *, seed: int, groups: Groups | None,
+             keep_ties: bool = False) -> tuple[Columns, Columns, Columns | None]:
+    """Run one scenario once: its monthly, final per-group and (if asked) final tie tables.
+
+    Returns:
+        The tables as columns; the ties between participants
+        (:func:`netsim.export.tie_table`) only with ``keep_ties``, else None.
+    """
+    from netsim.export import tie_table
     from netsim.model import NetworkModel
 
     model = NetworkModel.from_scenario(scenario, rng=seed, groups=groups)
     model.run_model()
-    return model.monthly_columns(), model.group_columns()
+    ties = tie_table(model.state) if keep_ties else None
+    return model.monthly_columns(), model.group_columns(), ties
 
 
 @dataclass(frozen=True)
@@ -488,11 +502,13 @@ def _stack(parts: list[Columns], runs: list[RunSpec], inputs: Sequence[str]) -> 
     """One Parquet part from the runs' columns, each row led by its run's identity."""
     import pyarrow as pa
 
-    names = list(parts[0])
-    rows = np.repeat(np.arange(len(runs)), [len(p[names[0]]) for p in parts])
+    names = list(dict.fromkeys(k for p in parts for k in p))  # runs of other groups files may add columns
+    sizes = [len(next(iter(p.values()))) for p in parts]
+    rows = np.repeat(np.arange(len(runs)), sizes)
     columns = {k: pa.array(v).take(pa.array(rows)) for k, v in _identity(runs, inputs).items()}
     for k in names:
-        columns[k] = pa.array(np.concatenate([p[k] for p in parts]))
+        columns[k] = pa.array(np.concatenate([p[k] if k in p else np.full(size, "", dtype=object)
+                                              for p, size in zip(parts, sizes, strict=True)]))
     return _parquet(pa.table(columns))
 
 
@@ -540,6 +556,7 @@ def run_chunk(context: RunContext, chunk: Chunk) -> ChunkResult:
     _limit_blas_threads()
     monthly: list[Columns] = []
     groups: list[Columns] = []
+    ties: list[Columns] = []
     ok: list[RunSpec] = []
     status, errors, tracebacks, seconds, failures = [], [], [], [], []
     resolved: dict[tuple[str, Point], Scenario] = {}
@@ -552,7 +569,7 @@ def run_chunk(context: RunContext, chunk: Chunk) -> ChunkResult:
                 resolved[(run.scenario, run.point)] = sc
             pop = sc.params.population
             g = None if pop.synthetic_groups > 0 else context.groups.get((run.scenario, pop.groups_file))
-            m, gt = simulate(sc, seed=run.seed, groups=g)
+            m, gt, tt = simulate(sc, seed=run.seed, groups=g, keep_ties=context.keep_ties)
         except Exception as e:  # noqa: BLE001 - any error of a run is recorded, the batch goes on
             status.append("error")
             errors.append(f"{type(e).__name__}: {e}")
@@ -561,6 +578,8 @@ def run_chunk(context: RunContext, chunk: Chunk) -> ChunkResult:
         else:
             monthly.append(m)
             groups.append(gt)
+            if tt is not None:
+                ties.append(tt)
             ok.append(run)
             status.append("ok")
             errors.append("")
@@ -571,6 +590,8 @@ def run_chunk(context: RunContext, chunk: Chunk) -> ChunkResult:
         tables["monthly"] = _stack(monthly, ok, context.inputs)
         tables["groups"] = _stack(groups, ok, context.inputs)
         tables["outcomes"] = _outcomes_part(monthly, ok, context.inputs)
+        if context.keep_ties:
+            tables["ties"] = _stack(ties, ok, context.inputs)
     return ChunkResult(chunk.key, tables, [r.run_id for r in chunk.runs], failures)
 
 

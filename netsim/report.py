@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from netsim.measures import OUTPUT_TABLE, output
-from netsim.store import write_bytes_atomic
+from netsim.store import write_bytes_atomic, write_csv
 
 __all__ = ["KEY_OUTCOMES", "cliffs_delta", "compare", "holm", "write_report"]
 
@@ -285,7 +285,7 @@ def write_report(monthly: pd.DataFrame, out: Path, *, title: str = "netsim repor
     for name, content in (("comparison.csv", None), ("report.md", text), ("report.html", _html(text, title))):
         path = out / name
         if content is None:
-            write_bytes_atomic(path, lambda p: comparison.table.to_csv(p, index=False))
+            write_csv(path, comparison.table)
         else:
             write_bytes_atomic(path, lambda p, c=content: p.write_text(c, encoding="utf-8"))
         written.append(path)
