@@ -288,28 +288,42 @@ EXIT_INTERRUPTED = 130
 
 @cli.command()
 @click.argument("results", type=click.Path(path_type=Path))
-@click.option("--reference", default=None, help="Arm to compare the others with (default: baseline).")
-@click.option("--title", default="netsim report", show_default=True, help="Title of the report page.")
-def report(results: Path, reference: str | None, title: str) -> None:
-    """Turn a batch's RESULTS folder into charts (PNG, SVG) and a comparison page."""
-    from netsim.report import write_report
-    from netsim.store import ResultStore
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Folder to write the report into (default: RESULTS/report).")
+@click.option("--format", "formats", default="png,svg", show_default=True, metavar="png,svg,pdf",
+              help="Chart formats, comma-separated (SVG and PDF keep their text as text).")
+@click.option("--dpi", type=click.IntRange(min=50, max=1200), default=300, show_default=True,
+              help="Resolution of PNG charts.")
+@click.option("--reference", default=None,
+              help="Arm the others are compared with: a scenario, or a sweep point as KEY=VALUE "
+                   "(e.g. 'forum.interval=4' or 'baseline forum.interval=4'); default: baseline.")
+@click.option("--lang", type=click.Choice(["en", "th"]), default="en", show_default=True,
+              help="Language of the charts and the page.")
+@click.option("--title", default=None, help="Title of the report page.")
+@click.option("--partial", is_flag=True,
+              help="Report on a batch that is incomplete or still running (every chart and the page "
+                   "say so); without it such a batch is refused.")
+def report(results: Path, out: Path | None, formats: str, dpi: int, reference: str | None, lang: str,
+           title: str | None, partial: bool) -> None:
+    """Turn a batch's RESULTS folder into charts, tables and a page (report.html, report.md)."""
+    from netsim.charts import FORMATS
+    from netsim.report import ReportError, read_batch, write_report
 
-    if not (results / "monthly").is_dir():
-        raise BadInput(f"{results}: not a results folder of `netsim batch` (no monthly/ table in it)")
-    monthly = ResultStore(results).read("monthly")
-    if monthly.empty:
-        raise BadInput(f"{results}: the batch has no finished runs yet")
-    arms = set(monthly["scenario"])
-    if reference is not None and reference not in arms:
-        raise BadInput(f"--reference {reference!r}: not a scenario of {results}; "
-                       f"its scenarios: {', '.join(sorted(arms))}")
-    plan = ResultStore(results).manifest_or_disk().get("plan", {})
-    order = [s["name"] if isinstance(s, dict) else str(s) for s in plan.get("scenarios", [])]
-    if order:  # the batch's own order of scenarios, not the alphabet
-        rank = {name: i for i, name in enumerate(order)}
-        monthly = monthly.sort_values("scenario", key=lambda c: c.map(rank), kind="stable")
-    written = write_report(monthly, results / "report", title=title, reference=reference)
+    chosen = [f.strip().lower() for f in formats.split(",") if f.strip()]
+    bad = [f for f in chosen if f not in FORMATS]
+    if bad or not chosen:
+        raise BadInput(f"--format {formats!r}: give one or more of {', '.join(FORMATS)}, comma-separated")
+    out = out or results / "report"
+    _check_out_dir(out)
+    try:
+        batch = read_batch(results)
+        written = write_report(batch, out, formats=list(dict.fromkeys(chosen)), dpi=dpi, reference=reference,
+                               lang=lang, title=title, partial=partial)
+    except ReportError as e:
+        raise BadInput(str(e)) from None
+    why = batch.incomplete()
+    if why:
+        click.echo(f"netsim: warning: {why}; the report says so on every chart and page", err=True)
     for path in written:
         click.echo(f"wrote {path}")
 
