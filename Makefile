@@ -52,7 +52,7 @@ test: $(STAMP) fonts browser lint warm
 # The main job: the baseline and its alternatives, REPLICATES runs each, then the report.
 # Run again, it resumes (or finds the batch complete) and redraws the report.
 main: $(STAMP) fonts warm
-	$(BIN)/netsim batch $(MAIN_SCENARIOS) --replicates $(REPLICATES) --seed 1 --out $(RESULTS)
+	$(BIN)/netsim batch $(MAIN_SCENARIOS) --replicates $(REPLICATES) --seed 1 --keep-ties --out $(RESULTS)
 	$(BIN)/netsim report $(RESULTS)
 	@echo "Open $(RESULTS)/report/report.html (or report.md) for the comparison."
 

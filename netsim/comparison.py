@@ -98,7 +98,7 @@ def _same(a: Any, b: Any) -> bool:
 
 def resolve_reference(arms: Sequence[Arm], wanted: str | None, *,
                       own_values: Mapping[str, Mapping[str, Any]] | None = None) -> tuple[Arm, str]:
-    """The arm the others are compared with, and how it was chosen (a sentence).
+    """The arm the others are compared with, and how it was chosen.
 
     Args:
         arms: The batch's arms.
@@ -107,6 +107,12 @@ def resolve_reference(arms: Sequence[Arm], wanted: str | None, *,
             the scenario's name) naming one sweep point, e.g. ``forum.interval=4``.
         own_values: Each scenario's own parameter values (``{scenario: {key: value}}``),
             to find the sweep point that is the scenario as written.
+
+    Returns:
+        The arm, and how it was chosen: ``baseline`` (the default), ``first_scenario``
+        (no baseline: the batch's first scenario), ``own_point`` (the sweep point at the
+        scenario's own values), ``first_point`` (the scenario's first sweep point) or
+        ``given`` (``--reference``); the words are ``report.reference.HOW``.
 
     Raises:
         ReportError: ``wanted`` names no arm, or more than one.
@@ -125,17 +131,15 @@ def resolve_reference(arms: Sequence[Arm], wanted: str | None, *,
         name = "baseline" if "baseline" in scenarios else scenarios[0]
         mine = [a for a in arms if a.scenario == name]
         if len(mine) == 1:
-            return mine[0], f"the scenario {name}" + (" (the default reference)" if name == "baseline" else
-                                                    " (the batch's first scenario; choose with --reference)")
+            return mine[0], "baseline" if name == "baseline" else "first_scenario"
         own = own_point(mine)
         if own is not None:
-            return own, (f"{own.label}: the sweep point at {name}'s own parameter values "
-                         "(choose another with --reference)")
-        return mine[0], f"{mine[0].label}: the first sweep point of {name} (choose another with --reference)"
+            return own, "own_point"
+        return mine[0], "first_point"
     text = wanted.strip()
     exact = [a for a in arms if a.label == text]
     if exact:
-        return exact[0], f"{exact[0].label} (--reference)"
+        return exact[0], "given"
     tokens = [t for t in text.replace(",", " ").split() if t]
     pairs = dict(t.split("=", 1) for t in tokens if "=" in t)
     names = [t for t in tokens if "=" not in t]
@@ -146,7 +150,7 @@ def resolve_reference(arms: Sequence[Arm], wanted: str | None, *,
         own = own_point(found)
         found = [own] if own is not None else found
     if len(found) == 1:
-        return found[0], f"{found[0].label} (--reference {text})"
+        return found[0], "given"
     shown = ", ".join(a.label for a in arms[:8]) + (" ..." if len(arms) > 8 else "")
     what = "matches no arm" if not found else f"matches {len(found)} arms"
     raise ReportError(f"--reference {text!r} {what}; name a scenario, an arm, or a sweep point as "
@@ -249,7 +253,7 @@ class Comparison:
             ``mean``, ``ci_low``, ``ci_high``, ``cliffs_delta``, ``p_value``, ``test``,
             ``p_holm``.
         reference: The reference arm.
-        reference_how: How the reference was chosen, in words.
+        reference_how: How the reference was chosen (see :func:`resolve_reference`).
         arms: Every arm, in the batch's order.
     """
 

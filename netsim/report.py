@@ -386,7 +386,9 @@ def write_report(batch: Batch | pd.DataFrame, out: Path, *, formats: Sequence[st
     page.heading(text("report.h.how_to_read", lang))
     page.para(text("report.how_to_read", lang))
     page.para(text("report.summary", lang, arms=len(arms), runs=batch.stored,
-                   scenarios=len({a.scenario for a in arms}), reference=comparison.reference_how))
+                   scenarios=len({a.scenario for a in arms}),
+                   reference=text(f"report.reference.{comparison.reference_how}", lang, arm=ref.label,
+                                  scenario=ref.scenario)))
     runs_per_arm = comparison.table.drop_duplicates("arm").set_index("arm")["runs"]
     if runs_per_arm.nunique() > 1:
         page.para(text("report.unequal_runs", lang, low=int(runs_per_arm.min()),
