@@ -81,8 +81,8 @@ def network_graph(groups: pd.DataFrame, ties: pd.DataFrame | dict[str, np.ndarra
 
     Returns:
         An undirected graph: nodes named by ``group_id`` with every other per-group
-        column as an attribute and ``label`` (the group's name, or its id); edges with
-        ``strength``, ``kind`` and ``formed``.
+        column as an attribute, and ``name`` and ``label`` (the groups file's name, or the
+        id); edges with ``strength`` (also as ``weight``), ``kind`` and ``formed``.
     """
     import networkx as nx
 
@@ -94,8 +94,8 @@ def network_graph(groups: pd.DataFrame, ties: pd.DataFrame | dict[str, np.ndarra
     attributes = [c for c in groups.columns if c not in _NOT_ATTRIBUTES]
     for row in groups.to_dict("records"):
         node = {c: _native(row[c]) for c in attributes}
-        name = str(node.get("name", "") or "")
-        graph.add_node(str(row["group_id"]), label=name or str(row["group_id"]), **node)
+        node["name"] = str(node.get("name", "") or "") or str(row["group_id"])  # the survey's, or the id
+        graph.add_node(str(row["group_id"]), label=node["name"], **node)
     for a, b, strength, kind, formed in ties[list(TIE_COLUMNS)].itertuples(index=False):
         graph.add_edge(str(a), str(b), strength=float(strength), weight=float(strength), kind=str(kind),
                        formed=int(formed))
