@@ -66,16 +66,32 @@ def setup(lang: str) -> None:
     })
 
 
+def _translated(kind: str, output: str, lang: str, english: str) -> str:
+    """``english`` (from the outputs table) in ``lang``: the words table's ``KIND.OUTPUT`` if it has it."""
+    from netsim.i18n import LANGUAGES, catalogue
+
+    if lang == LANGUAGES[0]:
+        return english
+    return catalogue(lang).get(f"{kind}.{output}", english)
+
+
 def label(output: str, lang: str) -> str:
-    """An output's label, capitalised (from the words table; the key itself if missing)."""
-    words = text(f"output.{output}", lang)
-    return words[:1].upper() + words[1:] if words != f"output.{output}" else output
+    """An output's title: :data:`netsim.measures.OUTPUT_TABLE`'s label, or its translation."""
+    from netsim.measures import OUTPUTS
+    from netsim.measures import output as record
+
+    if output not in OUTPUTS:
+        return output
+    words = _translated("label", output, lang, record(output).label)
+    return words[:1].upper() + words[1:]
 
 
 def unit(output: str, lang: str) -> str:
-    """An output's unit as an axis shows it."""
-    words = text(f"unit.{output}", lang)
-    return "" if words == f"unit.{output}" else words
+    """An output's unit as an axis shows it: the outputs table's, or its translation."""
+    from netsim.measures import OUTPUTS
+    from netsim.measures import output as record
+
+    return _translated("unit", output, lang, record(output).unit) if output in OUTPUTS else ""
 
 
 def arm_styles(arms: Sequence[Arm]) -> dict[str, dict[str, Any]]:
