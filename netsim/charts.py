@@ -119,8 +119,11 @@ def save(fig: Figure, out: Path, stem: str, *, formats: Sequence[str], dpi: int,
             each format's own metadata fields.
     """
     import matplotlib.pyplot as plt
-
-    fig.text(0.005, -0.005, footer, fontsize=5.5, color="#444444", ha="left", va="top")  # below it all
+    fig.canvas.draw()  # lay it out, so that the footer goes below everything drawn
+    box = fig.get_tightbbox(fig.canvas.get_renderer())  # inches
+    width, height = fig.get_size_inches()
+    fig.text(max(box.x0, 0) / width, (box.y0 - 0.06) / height, footer, fontsize=5.5, color="#444444",
+             ha="left", va="top")
     title, description, creator = metadata["title"], metadata["description"], metadata["creator"]
     fields = {
         "png": {"Title": title, "Description": description, "Software": creator},
@@ -173,7 +176,7 @@ def time_series_chart(df: pd.DataFrame, arms: Sequence[Arm], outputs: Sequence[s
     for ax in axes[len(outputs):]:
         ax.set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(arms)), frameon=False)
+    fig.legend(handles, labels, loc="outside upper center", ncols=min(4, len(arms)), frameon=False)
     _warn(fig, warning)
     return fig
 
@@ -199,7 +202,7 @@ def network_types_chart(table: pd.DataFrame, arms: Sequence[Arm], *, lang: str,
     ax.set_xlabel(text("report.axis.networks_at_end", lang))
     ax.set_title(text("report.chart.networks", lang))
     ax.grid(axis="x", alpha=0.3, lw=0.5)
-    fig.legend(loc="outside lower center", ncols=len(kinds), frameon=False)
+    fig.legend(loc="outside upper center", ncols=len(kinds), frameon=False)
     _warn(fig, warning)
     return fig
 
@@ -317,19 +320,23 @@ def _position(values: Sequence[Any], wanted: Any) -> int | None:
 
 
 def _layout(graph: Any, districts: Sequence[str], node_district: Mapping[str, str]) -> dict[str, np.ndarray]:
-    """Districts around a circle, each district's groups laid out by their ties around its centre."""
-    import networkx as nx
+    """Where each group is drawn: districts around a circle, each its own small circle.
 
+    A district's groups are ordered by network, so a network's members sit together, and
+    ties across districts cross the middle, where they are easy to see.
+    """
     pos: dict[str, np.ndarray] = {}
     n = max(len(districts), 1)
     for i, d in enumerate(districts):
         angle = 2 * math.pi * i / n + math.pi / 2
-        centre = np.array([math.cos(angle), math.sin(angle)]) * (1.25 if n > 1 else 0.0)
-        members = [v for v in graph.nodes if node_district[v] == d]
-        sub = graph.subgraph(members)
-        scale = min(0.55, 0.12 + 0.05 * math.sqrt(len(members))) if n > 1 else 1.0
-        local = nx.spring_layout(sub, seed=7, scale=scale, center=centre, weight="strength")
-        pos.update(local)
+        centre = np.array([math.cos(angle), math.sin(angle)]) * (1.0 if n > 1 else 0.0)
+        members = sorted((v for v in graph.nodes if node_district[v] == d),
+                         key=lambda v: (int(graph.nodes[v].get("network_id", -1)) < 0,
+                                        int(graph.nodes[v].get("network_id", -1)), v))
+        radius = min(0.42, 0.06 + 0.035 * math.sqrt(len(members))) if n > 1 else 1.0
+        for j, v in enumerate(members):
+            a = 2 * math.pi * j / max(len(members), 1) + angle
+            pos[v] = centre + radius * np.array([math.cos(a), math.sin(a)]) * (len(members) > 1)
     return pos
 
 
