@@ -65,7 +65,7 @@ test: $(STAMP) fonts browser ui-assets lint warm
 # Run again, it resumes (or finds the batch complete) and redraws the report.
 main: $(STAMP) fonts warm
 	$(BIN)/netsim batch $(MAIN_SCENARIOS) --replicates $(REPLICATES) --seed 1 --other-version restart \
-		--out $(RESULTS)
+		--keep-ties --out $(RESULTS)
 	$(BIN)/netsim report $(RESULTS)
 	@echo "Open $(RESULTS)/report/report.html (or report.md) for the comparison."
 

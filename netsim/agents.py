@@ -43,6 +43,11 @@ class Group(mesa.Agent):
         return str(self._state.features.group_id[self.row])
 
     @property
+    def name(self) -> str:
+        """The group's name from the groups file (any script), or its id if it has none."""
+        return self._state.features.label(self.row)
+
+    @property
     def district(self) -> str:
         """District name."""
         f = self._state.features

@@ -298,6 +298,7 @@ class BatchPlan:
             ``population.seed``.
         groups_every: Store the per-group table every this many months as well as at
             the last month (0: the last month only).
+        keep_ties: Store each run's final ties (the ``ties`` table) as well.
     """
 
     scenarios: tuple[Scenario, ...]
@@ -312,6 +313,7 @@ class BatchPlan:
     posterior: PosteriorDraws | None = None
     populations: int = 0
     groups_every: int = 0
+    keep_ties: bool = False
 
     @cached_property
     def population_seeds(self) -> list[int]:
@@ -368,6 +370,7 @@ class BatchPlan:
             "groups_every": self.groups_every,
             "runs": len(self.runs),
             "scenarios": scenarios,
+            "keep_ties": self.keep_ties,  # not in sha256: a batch resumed with it keeps more
         }
         if self.posterior is not None:
             record["posterior"] = self.posterior.record()
@@ -379,7 +382,7 @@ def make_plan(scenarios: Sequence[Scenario], *, sweeps: Sequence[tuple[str, Sequ
               points: Sequence[Mapping[str, Any]] | None = None, replicates: int = 1, seed: int = 1,
               kind: str = "batch", extra: Mapping[str, Any] | None = None,
               streams: Sequence[str] = (), posterior: tuple[str, pd.DataFrame] | None = None,
-              populations: int = 0, groups_every: int = 0) -> BatchPlan:
+              populations: int = 0, groups_every: int = 0, keep_ties: bool = False) -> BatchPlan:
     """Make and validate the plan of a batch.
 
     Args:
@@ -396,6 +399,7 @@ def make_plan(scenarios: Sequence[Scenario], *, sweeps: Sequence[tuple[str, Sequ
         populations: Synthetic populations in the ensemble (``--population-seeds``):
             replicate r runs on the (r mod populations)-th draw; 0 for none.
         groups_every: Store the per-group table every this many months (0: last month only).
+        keep_ties: Store each run's final ties too (for network snapshots and exports).
 
     Raises:
         BatchError: Repeated scenario names, a key swept twice, a point the schema
@@ -439,7 +443,7 @@ def make_plan(scenarios: Sequence[Scenario], *, sweeps: Sequence[tuple[str, Sequ
     draws = None if posterior is None else PosteriorDraws.make(*posterior, scenarios=scenarios,
                                                                swept=inputs, replicates=replicates, seed=seed)
     return BatchPlan(tuple(scenarios), tuple(grid), replicates, seed, inputs, swept, kind, dict(extra or {}),
-                     tuple(streams), draws, populations, groups_every)
+                     tuple(streams), draws, populations, groups_every, keep_ties)
 
 
 @dataclass(frozen=True)
@@ -504,6 +508,7 @@ class RunContext:
         inputs: The plan's varied keys (identity columns of the tables).
         posterior: Each replicate's parameters drawn from a posterior, if the plan has them.
         groups_every: Months between stored per-group tables (0: the last month only).
+        keep_ties: Whether each run's final ties are stored.
     """
 
     scenarios: Mapping[str, Scenario]
@@ -511,6 +516,7 @@ class RunContext:
     inputs: tuple[str, ...]
     posterior: PosteriorDraws | None = None
     groups_every: int = 0
+    keep_ties: bool = False
 
     @classmethod
     def for_plan(cls, plan: BatchPlan) -> RunContext:
@@ -541,23 +547,29 @@ class RunContext:
                     raise BatchError(("--population-seeds: " if population else "") + str(e)) from None
                 groups[(sc.name, p.groups_file)] = g
         return cls({s.name: s for s in plan.scenarios}, groups, plan.inputs, plan.posterior,
-                   plan.groups_every)
+                   plan.groups_every, plan.keep_ties)
 
 
 Columns = dict[str, np.ndarray]
 
 
 def simulate(scenario: Scenario, *, seed: int, groups: Groups | None,
-             groups_every: int = 0) -> tuple[Columns, Columns]:
-    """Run one scenario once: its monthly table and its per-group table, as columns.
+             groups_every: int = 0, keep_ties: bool = False) -> tuple[Columns, Columns, Columns | None]:
+    """Run one scenario once: its monthly, per-group and (if asked) final tie tables, as columns.
 
     The per-group table holds the last month, and every ``groups_every`` months if above 0.
+
+    Returns:
+        The tables as columns; the ties between participants
+        (:func:`netsim.export.tie_table`) only with ``keep_ties``, else None.
     """
+    from netsim.export import tie_table
     from netsim.model import NetworkModel
 
     model = NetworkModel.from_scenario(scenario, rng=seed, groups=groups, collect_groups_every=groups_every)
     model.run_model()
-    return model.monthly_columns(), model.group_columns()
+    ties = tie_table(model.state) if keep_ties else None
+    return model.monthly_columns(), model.group_columns(), ties
 
 
 @dataclass(frozen=True)
@@ -620,11 +632,13 @@ def _stack(parts: list[Columns], runs: list[RunSpec], inputs: Sequence[str]) -> 
     """One Parquet part from the runs' columns, each row led by its run's identity."""
     import pyarrow as pa
 
-    names = list(parts[0])
-    rows = np.repeat(np.arange(len(runs)), [len(p[names[0]]) for p in parts])
+    names = list(dict.fromkeys(k for p in parts for k in p))  # runs of other groups files may add columns
+    sizes = [len(next(iter(p.values()))) for p in parts]
+    rows = np.repeat(np.arange(len(runs)), sizes)
     columns = {k: pa.array(v).take(pa.array(rows)) for k, v in _identity(runs, inputs).items()}
     for k in names:
-        columns[k] = pa.array(np.concatenate([p[k] for p in parts]))
+        columns[k] = pa.array(np.concatenate([p[k] if k in p else np.full(size, "", dtype=object)
+                                              for p, size in zip(parts, sizes, strict=True)]))
     return _parquet(pa.table(columns))
 
 
@@ -672,6 +686,7 @@ def run_chunk(context: RunContext, chunk: Chunk) -> ChunkResult:
     _limit_blas_threads()
     monthly: list[Columns] = []
     groups: list[Columns] = []
+    ties: list[Columns] = []
     ok: list[RunSpec] = []
     status, errors, tracebacks, seconds, failures = [], [], [], [], []
     resolved: dict[tuple[str, Point, int, int | None], Scenario] = {}
@@ -688,7 +703,8 @@ def run_chunk(context: RunContext, chunk: Chunk) -> ChunkResult:
                 resolved[key] = sc
             pop = sc.params.population
             g = None if pop.synthetic_groups > 0 else context.groups.get((run.scenario, pop.groups_file))
-            m, gt = simulate(sc, seed=run.seed, groups=g, groups_every=context.groups_every)
+            m, gt, tt = simulate(sc, seed=run.seed, groups=g, groups_every=context.groups_every,
+                                 keep_ties=context.keep_ties)
         except Exception as e:  # noqa: BLE001 - any error of a run is recorded, the batch goes on
             status.append("error")
             errors.append(f"{type(e).__name__}: {e}")
@@ -697,6 +713,8 @@ def run_chunk(context: RunContext, chunk: Chunk) -> ChunkResult:
         else:
             monthly.append(m)
             groups.append(gt)
+            if tt is not None:
+                ties.append(tt)
             ok.append(run)
             status.append("ok")
             errors.append("")
@@ -707,6 +725,8 @@ def run_chunk(context: RunContext, chunk: Chunk) -> ChunkResult:
         tables["monthly"] = _stack(monthly, ok, context.inputs)
         tables["groups"] = _stack(groups, ok, context.inputs)
         tables["outcomes"] = _outcomes_part(monthly, ok, context.inputs)
+        if context.keep_ties:
+            tables["ties"] = _stack(ties, ok, context.inputs)
     return ChunkResult(chunk.key, tables, [r.run_id for r in chunk.runs], failures)
 
 

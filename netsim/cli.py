@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from netsim.scenario import Scenario, ScenarioError, load_scenario, parse_assignment
-from netsim.store import write_bytes_atomic
+from netsim.store import write_bytes_atomic, write_csv
 
 __all__ = ["main"]
 
@@ -106,8 +106,8 @@ def run(scenario: str, seed: int, months: int | None, assignments: tuple[str, ..
     if out is not None:
         record = provenance(sc, seed=seed, parameters=sc.params.flat(),
                             groups_file=str(groups) if groups else None)
-        write_bytes_atomic(out / "monthly.csv", lambda p: monthly.to_csv(p, index=False))
-        write_bytes_atomic(out / "groups.csv", lambda p: model.group_table().to_csv(p, index=False))
+        write_csv(out / "monthly.csv", monthly)
+        write_csv(out / "groups.csv", model.group_table())
         write_bytes_atomic(out / "run.json", json.dumps(record, indent=2, default=str).encode("utf-8"))
     if as_json:
         final = {"scenario": sc.name, "seed": seed, **final}
@@ -206,10 +206,80 @@ def population(out: Path, seed: int | None) -> None:
     _check_out_dir(out)
     pop = generate_population(seed=STUDY_SEED if seed is None else seed)
     base = generate_baseline(pop, default_join_probability)
-    write_bytes_atomic(out / "population.csv", lambda p: pop.to_csv(p, index=False))
-    write_bytes_atomic(out / "baseline_groups.csv", lambda p: base.to_csv(p, index=False))
+    write_csv(out / "population.csv", pop)
+    write_csv(out / "baseline_groups.csv", base)
     click.echo(f"Wrote {out}/population.csv ({len(pop)} groups) and "
                f"{out}/baseline_groups.csv ({len(base)} groups in {base['district'].nunique()} districts)")
+
+
+@cli.command()
+@click.argument("source", metavar="SCENARIO|RESULTS", type=click.Path(path_type=str))
+@click.option("--format", "fmt", type=click.Choice(["graphml", "gexf", "csv"]), required=True,
+              help="graphml or gexf (networkx, Gephi), or csv (OUT-nodes.csv and OUT-edges.csv).")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="File to write.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the run (SCENARIO).")
+@click.option("--month", type=click.IntRange(min=0), default=None,
+              help="Month whose network is exported (SCENARIO; default: the scenario's last).")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Override a parameter (SCENARIO; repeatable).")
+@click.option("--groups", type=click.Path(path_type=Path), default=None,
+              help="Groups file (CSV) instead of the scenario's population (SCENARIO).")
+@click.option("--run", "run_id", default=None,
+              help="The run to export from a RESULTS folder of `netsim batch --keep-ties` (its run_id).")
+def export(source: str, fmt: str, out: Path, seed: int, month: int | None, assignments: tuple[str, ...],
+           groups: Path | None, run_id: str | None) -> None:
+    """Export the network of ties between participants (GraphML, GEXF or CSV).
+
+    From a SCENARIO file: run it (seed, month, --set, --groups as for `netsim run`) and
+    export the network of its last month. From a RESULTS folder of a batch run with
+    --keep-ties: export the final network of the stored run --run RUN_ID.
+    """
+    from netsim.export import csv_paths, network_graph, write_network
+
+    targets = list(csv_paths(out)) if fmt == "csv" else [out]
+    for target in targets:
+        if target.is_dir():
+            raise BadInput(f"{target}: is a folder; --out names the file to write")
+        _check_out_dir(target.parent if str(target.parent) else Path("."))
+    if Path(source).is_dir():
+        group_table, ties = _stored_network(Path(source), run_id)
+    else:
+        if run_id is not None:
+            raise BadInput(f"--run {run_id}: only for a RESULTS folder; {source} is a scenario file")
+        from netsim.model import NetworkModel
+
+        sc = _scenario(source, assignments, month)
+        try:
+            model = NetworkModel.from_scenario(sc, rng=seed, groups=groups)
+        except ScenarioError as e:
+            raise BadInput(str(e)) from None
+        model.run_model()
+        group_table, ties = model.group_table(), model.tie_table()
+    graph = network_graph(group_table, ties)
+    for path in write_network(graph, out, fmt):
+        click.echo(f"wrote {path} ({graph.number_of_nodes()} groups, {graph.number_of_edges()} ties)")
+
+
+def _stored_network(results: Path, run_id: str | None) -> tuple[Any, Any]:
+    """The final group table and ties of one stored run of a batch."""
+    from netsim.store import MANIFEST, ResultStore
+
+    if not (results / MANIFEST).is_file():
+        raise BadInput(f"{results}: not a results folder of `netsim batch` (no {MANIFEST})")
+    store = ResultStore(results)
+    ties = store.read("ties")
+    if ties.empty:
+        raise BadInput(f"{results}: the batch kept no ties; run it with `netsim batch ... --keep-ties` "
+                       "(or export from a scenario file)")
+    runs = list(dict.fromkeys(ties["run_id"]))
+    if run_id is None or run_id not in runs:
+        what = "--run is needed" if run_id is None else f"--run {run_id}: no such run with ties"
+        raise BadInput(f"{results}: {what}; runs with ties include {', '.join(runs[:5])}"
+                       f"{' ...' if len(runs) > 5 else ''} (the run_id column of runs/ and of the "
+                       "report's snapshot table)")
+    group_table = store.read("groups")
+    group_table = group_table[group_table["run_id"] == run_id]
+    return group_table, ties[ties["run_id"] == run_id]
 
 
 # -- batches, sensitivity, scenario discovery (netsim/batch.py, sensitivity.py, discovery.py) --
@@ -219,35 +289,48 @@ EXIT_INTERRUPTED = 130
 
 @cli.command()
 @click.argument("results", type=click.Path(path_type=Path))
-@click.option("--reference", default=None, help="Arm to compare the others with (default: baseline).")
-@click.option("--title", default="netsim report", show_default=True, help="Title of the report page.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Folder to write the report into (default: RESULTS/report).")
+@click.option("--format", "formats", default="png,svg", show_default=True, metavar="png,svg,pdf",
+              help="Chart formats, comma-separated (SVG and PDF keep their text as text).")
+@click.option("--dpi", type=click.IntRange(min=50, max=1200), default=300, show_default=True,
+              help="Resolution of PNG charts.")
+@click.option("--reference", default=None,
+              help="Arm the others are compared with: a scenario, or a sweep point as KEY=VALUE "
+                   "(e.g. 'forum.interval=4' or 'baseline forum.interval=4'); default: baseline.")
+@click.option("--lang", type=click.Choice(["en", "th"]), default="en", show_default=True,
+              help="Language of the charts and the page.")
+@click.option("--title", default=None, help="Title of the report page.")
 @click.option("--other-version", type=click.Choice(["refuse", "accept"]), default="refuse", show_default=True,
               help="If RESULTS were made by another version of the model: refuse (exit 2), or accept "
                    "and report them all the same.")
-def report(results: Path, reference: str | None, title: str, other_version: str) -> None:
-    """Turn a batch's RESULTS folder into charts (PNG, SVG) and a comparison page."""
-    from netsim.report import write_report
-    from netsim.store import ResultStore
+@click.option("--partial", is_flag=True,
+              help="Report on a batch that is incomplete or still running (every chart and the page "
+                   "say so); without it such a batch is refused.")
+def report(results: Path, out: Path | None, formats: str, dpi: int, reference: str | None, lang: str,
+           title: str | None, other_version: str, partial: bool) -> None:
+    """Turn a batch's RESULTS folder into charts, tables and a page (report.html, report.md)."""
+    from netsim.charts import FORMATS
+    from netsim.report import ReportError, read_batch, write_report
 
-    if not (results / "monthly").is_dir():
-        raise BadInput(f"{results}: not a results folder of `netsim batch` (no monthly/ table in it)")
-    _check_model_version(results, other_version, remedy="--other-version accept to report them all the "
-                         "same, or run the batch again with this version (--other-version restart)")
-    monthly = ResultStore(results).read("monthly")
-    if monthly.empty:
-        raise BadInput(f"{results}: the batch has no finished runs yet")
-    arms = set(monthly["scenario"])
-    if reference is not None and reference not in arms:
-        raise BadInput(f"--reference {reference!r}: not a scenario of {results}; "
-                       f"its scenarios: {', '.join(sorted(arms))}")
-    plan = ResultStore(results).manifest_or_disk().get("plan", {})
-    order = [s["name"] if isinstance(s, dict) else str(s) for s in plan.get("scenarios", [])]
-    if order:  # the batch's own order of scenarios, not the alphabet
-        rank = {name: i for i, name in enumerate(order)}
-        monthly = monthly.sort_values("scenario", key=lambda c: c.map(rank), kind="stable")
-    if plan.get("posterior"):  # the page says the runs carry parameter uncertainty too
-        title += f" (each replicate's calibrated parameters drawn from {plan['posterior']['file']})"
-    written = write_report(monthly, results / "report", title=title, reference=reference)
+    chosen = [f.strip().lower() for f in formats.split(",") if f.strip()]
+    bad = [f for f in chosen if f not in FORMATS]
+    if bad or not chosen:
+        raise BadInput(f"--format {formats!r}: give one or more of {', '.join(FORMATS)}, comma-separated")
+    out = out or results / "report"
+    _check_out_dir(out)
+    if (results / "monthly").is_dir():
+        _check_model_version(results, other_version, remedy="--other-version accept to report them all the "
+                             "same, or run the batch again with this version (--other-version restart)")
+    try:
+        batch = read_batch(results)
+        written = write_report(batch, out, formats=list(dict.fromkeys(chosen)), dpi=dpi, reference=reference,
+                               lang=lang, title=title, partial=partial)
+    except ReportError as e:
+        raise BadInput(str(e)) from None
+    why = batch.incomplete()
+    if why:
+        click.echo(f"netsim: warning: {why}; the report says so on every chart and page", err=True)
     for path in written:
         click.echo(f"wrote {path}")
 
@@ -387,13 +470,17 @@ def _report_failures(outcome: Any) -> None:
 @_engine_options
 @click.option("--out", type=click.Path(path_type=Path), default=Path("results/batch"), show_default=True,
               help="Results folder; the same command run again on it resumes the batch.")
+@click.option("--keep-ties", is_flag=True,
+              help="Also store each run's final ties (the ties/ table): network snapshots in the "
+                   "report, and `netsim export` of stored runs.")
 def batch(scenario_files: tuple[str, ...], replicates: int, sweeps: tuple[str, ...], posterior: Path | None,
           populations: int, groups_every: int,
           assignments: tuple[str, ...], months: int | None, seed: int, workers: int, dask: str | None,
-          chunk: int | None, quiet: bool, other_version: str, out: Path) -> None:
+          chunk: int | None, quiet: bool, other_version: str, out: Path, keep_ties: bool) -> None:
     """Run every SCENARIO x sweep point x replicate into a results folder.
 
-    The folder holds Parquet tables (monthly/, groups/, runs/) and manifest.json. Each
+    The folder holds Parquet tables (monthly/, groups/, runs/; ties/ with --keep-ties) and
+    manifest.json. Each
     chunk of runs is written atomically; a batch that is stopped (Ctrl-C, kill -9) resumes
     when the same command is run again, with every run stored exactly once. A run that
     raises is recorded with its error and seed, and the command exits 1 at the end.
@@ -411,7 +498,8 @@ def batch(scenario_files: tuple[str, ...], replicates: int, sweeps: tuple[str, .
 
             drawn = (str(posterior), read_posterior(posterior))
         plan = make_plan(scs, sweeps=[parse_sweep(s) for s in sweeps], replicates=replicates, seed=seed,
-                         posterior=drawn, populations=populations, groups_every=groups_every)
+                         posterior=drawn, populations=populations, groups_every=groups_every,
+                         keep_ties=keep_ties)
     except (BatchError, ScenarioError) as e:
         raise BadInput(str(e)) from None
     store, engine = _prepare(plan, out, workers, dask, chunk, other_version)
@@ -490,7 +578,7 @@ def sensitivity(scenario_file: str, method: str, samples: int, params: str | Non
     indices = sa.analyse(specs, method, X, Y, names, levels=levels, seed=seed)
     fig = sa.chart(indices, method, title=f"{method.capitalize()} sensitivity of {sc.name} "
                                           f"({len(X)} evaluations, {len(plan.runs)} runs)")
-    write_bytes_atomic(out / "indices.csv", lambda p: indices.to_csv(p, index=False))
+    write_csv(out / "indices.csv", indices)
     write_bytes_atomic(out / "sensitivity.png", lambda p: fig.savefig(p, format="png", dpi=150))
     write_bytes_atomic(out / "sensitivity.svg", lambda p: fig.savefig(p, format="svg"))
     written = ["indices.csv", "sensitivity.png/.svg"]
@@ -752,7 +840,7 @@ def discover(results: Path, what: str, how: str, min_coverage: float, out: Path 
     for c in ("low", "high", "range_low", "range_high"):  # category sets as "a|b" text
         table[c] = [("|".join(sorted(map(str, v))) if isinstance(v, frozenset) else v) for v in table[c]]
     fig = discovery.chart(found, label)
-    write_bytes_atomic(out / f"{stem}.csv", lambda p: table.to_csv(p, index=False))
+    write_csv(out / f"{stem}.csv", table)
     write_bytes_atomic(out / f"{stem}.png", lambda p: fig.savefig(p, format="png", dpi=150))
     write_bytes_atomic(out / f"{stem}.svg", lambda p: fig.savefig(p, format="svg"))
     click.echo(f"Wrote {out}/{stem}.csv and {out}/{stem}.png/.svg")

@@ -49,13 +49,24 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
 def catalogue(lang: str) -> dict[str, str]:
     """Every key of one language's words (dotted keys, flattened from its TOML file).
 
+    English also has ``label.OUTPUT`` and ``unit.OUTPUT`` for every monthly output, taken
+    from :data:`netsim.measures.OUTPUT_TABLE` (their one home); other languages translate
+    them under the same keys.
+
     Raises:
         ValueError: A language that is not in :data:`LANGUAGES`.
     """
     if lang not in LANGUAGES:
         raise ValueError(f"language {lang!r}: one of {', '.join(LANGUAGES)}")
     with (_LOCALES / f"{lang}.toml").open("rb") as f:
-        return _flatten(tomllib.load(f))
+        words = _flatten(tomllib.load(f))
+    if lang == LANGUAGES[0]:
+        from netsim.measures import OUTPUT_TABLE
+
+        for o in OUTPUT_TABLE:
+            words.setdefault(f"label.{o.name}", o.label)
+            words.setdefault(f"unit.{o.name}", o.unit)
+    return words
 
 
 def text(key: str, lang: str = "en", /, **fields: Any) -> str:

@@ -380,7 +380,10 @@ def monthly_outputs(state: GroupState, em: Emergence, month: int) -> dict[str, f
 
 
 def group_outputs(state: GroupState) -> dict[str, np.ndarray]:
-    """Every per-group output (see :data:`GROUP_OUTPUTS`), one array each, read from the state."""
+    """Every per-group output (see :data:`GROUP_OUTPUTS`), one array each, read from the state.
+
+    The groups file's ``name`` and extra columns follow, as text (``GroupFeatures.labels``).
+    """
     f = state.features
     columns = {
         "group_id": f.group_id,
@@ -398,7 +401,8 @@ def group_outputs(state: GroupState) -> dict[str, np.ndarray]:
         "trust": state.trust,
         "plan_quality": state.plan_quality,
     }
-    return {name: columns[name] for name in GROUP_OUTPUTS}
+    # the groups file's name and extra columns pass through, after the model's own outputs
+    return {**{name: columns[name] for name in GROUP_OUTPUTS}, **f.labels}
 
 
 def _report(model: Any, name: str) -> Any:  # what each reporter would read; the table is filled whole

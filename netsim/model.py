@@ -173,3 +173,9 @@ class NetworkModel(mesa.Model):
         if not every_month:
             df = df[df["month"] == df["month"].max()]
         return df.reset_index(drop=True)
+
+    def tie_table(self) -> pd.DataFrame:
+        """The ties between participating groups now (:func:`netsim.export.tie_table`)."""
+        from netsim.export import tie_table
+
+        return pd.DataFrame(tie_table(self.state))

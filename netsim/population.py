@@ -18,14 +18,19 @@ Columns of a groups file (``calibration/README.md`` documents them for users):
 ``support_sources``       agencies, ``;``-separated, from :data:`SUPPORT_SOURCES`
 ``leadership`` ...        the five :data:`CAPACITIES`, each in [0, 1]
 ``prior_network``         id of a network that predates the project (optional)
+``name``                  the group's readable name, any script (optional)
+any other column          kept as text and passed through to group tables and exports
 ========================  =========================================================
+
+Surveys saved from a spreadsheet are read as they come: UTF-8 with or without a
+byte-order mark, CRLF or LF line ends, extra columns (a village, a phone number) kept.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -326,6 +331,15 @@ class GroupFeatures:
     prior_b: np.ndarray  # their second ends
     agencies: np.ndarray  # agencies backing the group (support sources other than none)
     mean_capacity: np.ndarray  # mean of the five capacities
+    #: Text columns carried through to group tables and exports: ``name`` (the group's
+    #: label) first if the file has it, then the file's extra columns in its order.
+    labels: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def label(self, row: int) -> str:
+        """The group's name from the file, or its id if the file has no name for it."""
+        names = self.labels.get("name")
+        name = str(names[row]) if names is not None else ""
+        return name or str(self.group_id[row])
 
 
 def features(table: pd.DataFrame) -> GroupFeatures:
@@ -359,8 +373,9 @@ def features(table: pd.DataFrame) -> GroupFeatures:
         prior_b=prior_b,
         agencies=support.sum(axis=1) - support[:, SUPPORT_SOURCES.index("none")],
         mean_capacity=table[list(CAPACITIES)].to_numpy(np.float64).mean(axis=1),
+        labels={c: table[c].to_numpy(dtype=object) for c in passed_through(table.columns)},
     )
-    for value in vars(result).values():
+    for value in [*vars(result).values(), *result.labels.values()]:
         if isinstance(value, np.ndarray):
             value.flags.writeable = False  # shared between models built from one file
     return result
@@ -402,6 +417,16 @@ def invited(table: pd.DataFrame, districts: tuple[str, ...], source: str) -> pd.
 
 REQUIRED_COLUMNS = ("group_id", "district", "kind", "origin", "support_sources", *CAPACITIES)
 OPTIONAL_COLUMNS = ("registered", "parent_id", "prior_network", "synthetic", "name")
+#: Names an extra column cannot have: the per-group outputs' and the result tables' own columns.
+RESERVED_COLUMNS = ("month", "scenario", "replicate", "seed", "run_id", "participating", "degree",
+                    "network_id", "network_type", "top_goal", "inspiration", "trust", "plan_quality")
+
+
+def passed_through(columns: Iterable[str]) -> list[str]:
+    """The columns of a groups file carried to the outputs: ``name``, then the extra ones."""
+    known = set(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+    extra = [c for c in columns if c not in known]
+    return (["name"] if "name" in columns else []) + extra
 
 
 def read_groups(path: str | Path) -> Groups:
@@ -431,10 +456,20 @@ def validate_groups(table: pd.DataFrame, *, source: str) -> pd.DataFrame:
     if missing:
         raise ScenarioError(f"{source}: missing column(s) {', '.join(missing)}; a groups file "
                             f"needs {', '.join(REQUIRED_COLUMNS)}")
-    unknown = [c for c in table.columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
-    if unknown:
-        raise ScenarioError(f"{source}: unknown column(s) {', '.join(unknown)}; allowed: "
-                            f"{', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}")
+    # a spreadsheet's blank columns come with no heading ("Unnamed: 7") and no values
+    blank = [c for c in table.columns if c.startswith("Unnamed: ")
+             and not table[c].astype(str).str.strip().any()]
+    table = table.drop(columns=blank)
+    clash = [c for c in table.columns if c in RESERVED_COLUMNS]
+    if clash:
+        raise ScenarioError(f"{source}: column(s) {', '.join(clash)} would clash with the model's own "
+                            f"per-group outputs; rename them (extra columns are kept, but not under "
+                            f"the names {', '.join(RESERVED_COLUMNS)})")
+    dup = [c for c in table.columns if "." in c and c.rsplit(".", 1)[1].isdigit()
+           and c.rsplit(".", 1)[0] in table.columns]
+    if dup:
+        raise ScenarioError(f"{source}: column {dup[0].rsplit('.', 1)[0]!r} comes more than once; "
+                            "each column needs its own heading")
     if len(table) == 0:
         raise ScenarioError(f"{source}: no groups (the file has a header but no rows)")
     table = table.copy()

@@ -1,292 +1,498 @@
-"""Reports: charts and a comparison page from a batch's results folder.
+"""Reports: charts, tables and a page from a batch's results folder.
 
-``netsim report RESULTS`` reads the ``monthly`` table of a result store (one row per run
-x month) and writes into ``RESULTS/report/``:
+``netsim report RESULTS`` reads a result store (:mod:`netsim.store`) and writes into
+``RESULTS/report/`` (or ``--out``):
 
-* ``outcomes.png`` / ``.svg``: the key outcomes month by month, one line per scenario (the
-  mean over replicates) with a band holding the middle 95% of the runs;
-* ``networks.png`` / ``.svg``: the networks of each type at the end, mean and 95%
-  confidence interval of the mean, per scenario;
-* ``comparison.csv`` and ``report.md`` / ``report.html``: for each scenario and outcome at
-  the final month, the mean, a 95% bootstrap confidence interval of the mean, and against
-  the reference scenario (``baseline`` if present) the effect size (Cliff's delta) and a
-  two-sided Mann-Whitney U test, with Holm's correction over the comparisons.
+* ``outcomes.FMT``: key outcomes month by month, one line per arm (mean over runs) with a
+  band holding the middle 95% of runs (batches of at most 8 arms);
+* ``networks.FMT``: loose, structured and shared-ideology networks at the end per arm;
+* ``marketing.FMT``: how often a cross-district marketing network forms and how long it
+  lasts, per arm (read through :mod:`netsim.outcomes`);
+* ``sweep-SCENARIO.FMT``: for a sweep, the final-month outcomes over the swept values
+  (a line for one key, heat maps for two or more);
+* ``snapshot-N.FMT``: the network of a representative run of an arm at its final month,
+  when the batch kept its ties (``netsim batch --keep-ties``). The representative run is
+  the one whose final-month outcomes lie closest to the arm's medians (each outcome's
+  distance scaled by its spread across the arm's runs; ties broken by replicate);
+* ``comparison.csv`` (sweep values as their own columns), ``marketing.csv``,
+  ``report.md`` and one self-contained ``report.html`` (images embedded), each with a
+  "how to read this" paragraph and a provenance footer.
 
-Charts are drawn for print: labelled axes with units, a legend, no colour that carries
-meaning alone (line styles differ too).
+Charts are in the formats asked for (PNG, SVG, PDF); see :mod:`netsim.charts`. Words
+come from :mod:`netsim.i18n` (``--lang en|th``). A batch that is incomplete or still
+running is refused (:class:`ReportError`) unless ``partial`` is asked for, and then
+every chart and page says so.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import math
-from dataclasses import dataclass
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from netsim.measures import OUTPUT_TABLE, output
-from netsim.store import write_bytes_atomic
+from netsim.comparison import (
+    KEY_OUTCOMES,
+    Arm,
+    Comparison,
+    ReportError,
+    cliffs_delta,
+    compare,
+    final_rows,
+    holm,
+    marketing_lifetimes,
+)
+from netsim.i18n import text
+from netsim.store import MANIFEST, ResultStore, write_bytes_atomic, write_csv
 
-__all__ = ["KEY_OUTCOMES", "cliffs_delta", "compare", "holm", "write_report"]
+__all__ = ["KEY_OUTCOMES", "TIME_SERIES", "Batch", "ReportError", "cliffs_delta", "compare", "holm",
+           "marketing_members", "read_batch", "representative_runs", "write_report"]
 
-#: Outcomes compared at the final month, with their labels and units (from the outputs table).
-KEY_OUTCOMES: dict[str, tuple[str, str]] = {
-    name: (output(name).label, output(name).unit)
-    for name in ("structured_share", "loose", "structured", "shared_ideology", "marketing_network",
-                 "cross_district_tie_share", "mean_trust", "goal_alignment", "value_alignment",
-                 "participants")}
-#: Outcomes drawn month by month.
+#: Outputs drawn month by month.
 TIME_SERIES = ("structured_share", "cross_district_tie_share", "mean_trust", "goal_alignment",
                "value_alignment", "ties")
-_LABELS = {o.name: (o.label, o.unit) for o in OUTPUT_TABLE}
-_STYLES = ("-", "--", "-.", ":")
-_MARKERS = ("", "o", "s", "^", "D", "v", "x", "+")
+#: Outcomes drawn in the sweep charts.
+SWEEP_OUTCOMES = ("structured_share", "marketing_network", "cross_district_tie_share", "loose",
+                  "structured", "mean_trust")
+#: Final-month outcomes that pick a run to represent its arm in a snapshot.
+REPRESENTATIVE_BY = ("participants", "ties", "loose", "structured", "shared_ideology",
+                     "cross_district_tie_share", "marketing_network_districts")
+#: Most arms drawn as separate lines or bars, and most snapshots drawn.
+MAX_ARMS_DRAWN = 8
 
 
-def cliffs_delta(x: np.ndarray, y: np.ndarray) -> float:
-    """Cliff's delta: P(x > y) - P(x < y) over all pairs, in [-1, 1] (0: no difference).
+@dataclass
+class Batch:
+    """What a report reads from a results folder.
 
-    Example:
-        >>> cliffs_delta(np.array([3, 4]), np.array([1, 2]))
-        1.0
+    Attributes:
+        monthly: The ``monthly`` table (one row per run x month).
+        groups: The final per-group table, if stored.
+        ties: The final ties, if the batch kept them.
+        manifest: The store's manifest (empty for a table given directly).
+        planned: Runs in the batch's plan (None if unknown).
+        failed: Runs that raised.
+        status: The manifest's status (``complete``, ``running``, ...).
     """
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    if len(x) == 0 or len(y) == 0:
-        return math.nan
-    diff = np.sign(x[:, None] - y[None, :])
-    return float(diff.mean())
+
+    monthly: pd.DataFrame
+    groups: pd.DataFrame | None = None
+    ties: pd.DataFrame | None = None
+    manifest: dict[str, Any] = field(default_factory=dict)
+    planned: int | None = None
+    failed: int = 0
+    status: str = "complete"
+
+    @property
+    def plan(self) -> dict[str, Any]:
+        """The manifest's plan."""
+        return self.manifest.get("plan", {})
+
+    @property
+    def inputs(self) -> list[str]:
+        """The swept keys."""
+        keys = self.plan.get("inputs")
+        if keys is None:
+            keys = [c for c in self.monthly.columns if "." in c]
+        return [k for k in keys if k in self.monthly.columns]
+
+    @property
+    def stored(self) -> int:
+        """Runs with results."""
+        m = self.monthly
+        return int(m["run_id"].nunique()) if "run_id" in m else len(m.drop_duplicates(
+            [c for c in ("scenario", *self.inputs, "replicate") if c in m]))
+
+    def incomplete(self) -> str | None:
+        """Why the batch is not whole (a sentence), or None if every planned run is stored."""
+        planned = self.planned if self.planned is not None else self.stored + self.failed
+        done = self.stored + self.failed
+        if self.status == "running":
+            return (f"the batch is still running or was stopped (manifest status 'running'): {self.stored} "
+                    f"of {planned} runs stored")
+        if done < planned:
+            return f"the batch is incomplete: {self.stored} of {planned} runs stored (status '{self.status}')"
+        return None
+
+    def own_values(self) -> dict[str, dict[str, Any]]:
+        """Each scenario's own parameter values, from the plan."""
+        return {s["name"]: s.get("parameters", {}) for s in self.plan.get("scenarios", [])
+                if isinstance(s, dict)}
+
+    def min_districts(self, scenario: str) -> int:
+        """Districts a marketing network must span in ``scenario``."""
+        from netsim.scenario import EmergenceParams
+
+        values = self.own_values().get(scenario, {})
+        return int(values.get("emergence.marketing_min_districts", EmergenceParams().marketing_min_districts))
 
 
-def holm(p_values: list[float]) -> list[float]:
-    """Holm's step-down adjustment of p-values for multiple comparisons (NaN kept)."""
-    p = np.array(p_values, dtype=float)
-    out = np.full(len(p), np.nan)
-    ok = np.flatnonzero(~np.isnan(p))
-    order = ok[np.argsort(p[ok])]
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (len(order) - rank) * p[i]))
-        out[i] = running
-    return out.tolist()
+def read_batch(results: Path) -> Batch:
+    """Read a results folder for a report.
+
+    Raises:
+        ReportError: Not a results folder, or no finished runs.
+    """
+    results = Path(results)
+    if not (results / "monthly").is_dir() or not (results / MANIFEST).is_file():
+        raise ReportError(f"{results}: not a results folder of `netsim batch` (no monthly/ table and "
+                          f"{MANIFEST} in it)")
+    store = ResultStore(results)
+    manifest = store.manifest_or_disk()
+    monthly = store.read("monthly")
+    if monthly.empty:
+        raise ReportError(f"{results}: the batch has no finished runs yet")
+    runs = store.read("runs")
+    failed = int((runs["status"] == "error").sum()) if "status" in runs else 0
+    order = [s["name"] for s in manifest.get("plan", {}).get("scenarios", []) if isinstance(s, dict)]
+    if order:  # the batch's own order of scenarios, not the alphabet
+        rank = {name: i for i, name in enumerate(order)}
+        monthly = monthly.sort_values("scenario", key=lambda c: c.map(rank), kind="stable", ignore_index=True)
+    groups = store.read("groups") if (results / "groups").is_dir() else None
+    ties = store.read("ties") if (results / "ties").is_dir() else None
+    return Batch(monthly, groups, None if ties is None or ties.empty else ties, manifest,
+                 manifest.get("plan", {}).get("runs"), failed, str(manifest.get("status", "complete")))
 
 
-def _bootstrap_ci(x: np.ndarray, rng: np.random.Generator, draws: int = 2000) -> tuple[float, float]:
-    if len(x) < 2:
-        return (math.nan, math.nan)
-    means = rng.choice(x, (draws, len(x)), replace=True).mean(axis=1)
-    lo, hi = np.percentile(means, [2.5, 97.5])
-    return float(lo), float(hi)
+def representative_runs(monthly: pd.DataFrame, arm_of_run: pd.Series,
+                        candidates: set[str] | None = None) -> dict[str, str]:
+    """For each arm, the run whose final month lies closest to the arm's medians.
 
+    The distance is the sum over :data:`REPRESENTATIVE_BY` of ``|x - median| / spread``,
+    where the spread is the interquartile range of the arm's runs (their standard
+    deviation if that is 0, and 1 if both are). Ties go to the lowest replicate.
 
-def _run_label(df: pd.DataFrame) -> pd.Series:
-    inputs = [c for c in df.columns if "." in c]  # sweep columns are dotted parameter keys
-    if not inputs:
-        return df["scenario"].astype(str)
-    parts = [df["scenario"].astype(str)] + [c + "=" + df[c].astype(str) for c in inputs]
-    out = parts[0]
-    for p in parts[1:]:
-        out = out + " " + p
+    Args:
+        monthly: The monthly table with ``run_id``.
+        arm_of_run: The arm of each run (indexed by ``run_id``).
+        candidates: Only these runs may be chosen (say, the runs whose ties are stored).
+    """
+    final = final_rows(monthly).set_index("run_id")
+    columns = [c for c in REPRESENTATIVE_BY if c in final.columns]
+    out = {}
+    for arm, runs in arm_of_run.groupby(arm_of_run, sort=False):
+        part = final.loc[runs.index, columns].astype(float)
+        median = part.median()
+        spread = (part.quantile(0.75) - part.quantile(0.25)).where(lambda s: s > 0, part.std(ddof=0))
+        spread = spread.where(spread > 0, 1.0).fillna(1.0)
+        distance = ((part - median).abs() / spread).sum(axis=1)
+        if candidates is not None:
+            distance = distance[distance.index.isin(candidates)]
+        if len(distance):
+            order = final.loc[distance.index, "replicate"] if "replicate" in final else distance.index
+            best = pd.DataFrame({"d": distance.round(12), "r": order}).sort_values(["d", "r"]).index[0]
+            out[str(arm)] = str(best)
     return out
 
 
-@dataclass(frozen=True)
-class Comparison:
-    """The final-month comparison: one row per arm (scenario or sweep point) and outcome."""
+def marketing_members(groups: pd.DataFrame, *, min_districts: int) -> set[str]:
+    """The groups in a cross-district marketing network, read from a final per-group table.
 
-    table: pd.DataFrame
-    reference: str
+    A structured network (with or without a shared ideology) whose members' agreed top
+    goal is marketing (the goal most of them put first, as the classifier agrees it) and
+    that spans at least ``min_districts`` districts (:mod:`netsim.networks`).
+    """
+    members: set[str] = set()
+    structured = groups["network_type"].isin(["structured", "shared_ideology"])
+    nets = groups[structured & (groups["network_id"] >= 0)]
+    for _, net in nets.groupby("network_id"):
+        goal = net["top_goal"].mode()
+        if len(goal) == 1 and goal.iloc[0] == "marketing" and net["district"].nunique() >= min_districts:
+            members |= set(net["group_id"].astype(str))
+    return members
 
 
-def compare(monthly: pd.DataFrame, *, reference: str | None = None, seed: int = 0) -> Comparison:
-    """Compare the arms of a batch at the final month.
+def _fmt(v: Any, digits: int = 3) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, float) and 0 < abs(v) < 1e-3:
+        return f"{v:.1e}"
+    return f"{v:.{digits}g}" if isinstance(v, float | np.floating) else str(v)
+
+
+def _slug(i: int) -> str:
+    return f"snapshot-{i + 1}"
+
+
+@dataclass
+class _Page:
+    """The pieces of the page, in the language asked for."""
+
+    lang: str
+    title: str
+    warning: str | None
+    footer: str
+    blocks: list[tuple[str, Any]] = field(default_factory=list)  # (kind, content)
+
+    def heading(self, words: str) -> None:
+        self.blocks.append(("h2", words))
+
+    def para(self, words: str) -> None:
+        self.blocks.append(("p", words))
+
+    def image(self, path: Path, alt: str) -> None:
+        self.blocks.append(("img", (path, alt)))
+
+    def table(self, head: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        self.blocks.append(("table", (list(head), [list(r) for r in rows])))
+
+    def markdown(self) -> str:
+        lines = [f"# {self.title}", ""]
+        if self.warning:
+            lines += [f"> **{self.warning}**", ""]
+        for kind, content in self.blocks:
+            if kind == "h2":
+                lines += [f"## {content}", ""]
+            elif kind == "p":
+                lines += [content, ""]
+            elif kind == "img":
+                path, alt = content
+                lines += [f"![{alt}]({path.name})", ""]
+            else:
+                head, rows = content
+                esc = [[c.replace("|", "\\|") for c in r] for r in [head, *rows]]
+                lines += ["| " + " | ".join(esc[0]) + " |", "|" + "---|" * len(head)]
+                lines += ["| " + " | ".join(r) + " |" for r in esc[1:]]
+                lines.append("")
+        lines += ["---", "", self.footer, ""]
+        return "\n".join(lines)
+
+    def html(self) -> str:
+        body = [f"<h1>{html.escape(self.title)}</h1>"]
+        if self.warning:
+            body.append(f"<p class='warning'>{html.escape(self.warning)}</p>")
+        for kind, content in self.blocks:
+            if kind == "h2":
+                body.append(f"<h2>{html.escape(content)}</h2>")
+            elif kind == "p":
+                body.append(f"<p>{_inline(content)}</p>")
+            elif kind == "img":
+                path, alt = content
+                data = base64.b64encode(path.read_bytes()).decode("ascii")
+                mime = {"png": "image/png", "svg": "image/svg+xml"}[path.suffix[1:]]
+                body.append(f"<figure><img src='data:{mime};base64,{data}' alt='{html.escape(alt)}'>"
+                            f"<figcaption>{html.escape(alt)}</figcaption></figure>")
+            else:
+                head, rows = content
+                body.append("<table><thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head)
+                            + "</tr></thead><tbody>")
+                body += ["<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows]
+                body.append("</tbody></table>")
+        body.append(f"<footer>{html.escape(self.footer)}</footer>")
+        style = ("body{font-family:'DejaVu Sans','Loma','Waree','Noto Sans Thai',sans-serif;max-width:62em;"
+                 "margin:2em auto;padding:0 1em;color:#111;line-height:1.45}"
+                 "table{border-collapse:collapse;margin:.8em 0;font-size:.85em}"
+                 "td,th{border:1px solid #999;padding:.15em .5em;text-align:right}"
+                 "td:first-child,th:first-child{text-align:left}img{max-width:100%}"
+                 "figure{margin:1em 0}figcaption{font-size:.8em;color:#444}"
+                 ".warning{background:#fde8e8;border:2px solid #b00000;color:#b00000;padding:.6em;"
+                 "font-weight:bold}footer{margin-top:2em;font-size:.8em;color:#444;border-top:1px solid #999}"
+                 "code{background:#f3f3f3}")
+        return (f"<!doctype html><html lang='{self.lang}'><head><meta charset='utf-8'>"
+                f"<meta name='generator' content='{html.escape(self.footer)}'>"
+                f"<title>{html.escape(self.title)}</title><style>{style}</style></head><body>"
+                + "\n".join(body) + "</body></html>")
+
+
+def _inline(words: str) -> str:
+    """Markdown's `code` and **bold** as HTML, the rest escaped."""
+    out = html.escape(words)
+    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    return re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", out)
+
+
+def _provenance(batch: Batch) -> tuple[str, dict[str, str]]:
+    from netsim import __version__
+    from netsim.provenance import git_commit
+
+    m = batch.manifest
+    sha = str(batch.plan.get("sha256", ""))[:12] or "n/a"
+    commit = str(m.get("git_commit") or "n/a")[:12]
+    made_with = git_commit(Path(__file__).resolve().parent)
+    planned = batch.planned if batch.planned is not None else batch.stored
+    footer = (f"netsim {m.get('netsim_version', __version__)}, commit {commit}, batch {sha}, "
+              f"{batch.stored} of {planned} runs ({batch.status}); report by netsim {__version__}"
+              + (f" ({made_with[:12]})" if made_with else ""))
+    return footer, {"netsim_version": str(m.get("netsim_version", __version__)), "commit": commit,
+                    "batch_sha256": str(batch.plan.get("sha256", "")), "runs": str(batch.stored),
+                    "planned": str(planned), "status": batch.status}
+
+
+def write_report(batch: Batch | pd.DataFrame, out: Path, *, formats: Sequence[str] = ("png", "svg"),
+                 dpi: int = 300, reference: str | None = None, lang: str = "en", title: str | None = None,
+                 partial: bool = False) -> list[Path]:
+    """Write the charts, tables and pages of a report into ``out``.
 
     Args:
-        monthly: The store's monthly table (scenario, replicate, month and the outputs).
-        reference: The arm the others are compared with (default: ``baseline`` if present,
-            else the first arm).
-        seed: Seed of the bootstrap.
-    """
-    df = monthly.copy()
-    df["arm"] = _run_label(df)
-    final = df[df["month"] == df.groupby("arm")["month"].transform("max")]
-    arms = list(dict.fromkeys(final["arm"]))
-    if reference is None:
-        reference = "baseline" if "baseline" in arms else arms[0]
-    rng = np.random.default_rng(seed)
-    rows = []
-    for outcome in KEY_OUTCOMES:
-        if outcome not in final:
-            continue
-        ref = final.loc[final["arm"] == reference, outcome].dropna().to_numpy(float)
-        for arm in arms:
-            x = final.loc[final["arm"] == arm, outcome].dropna().to_numpy(float)
-            lo, hi = _bootstrap_ci(x, rng)
-            row = {"arm": arm, "outcome": outcome, "runs": len(x), "mean": x.mean() if len(x) else math.nan,
-                   "ci_low": lo, "ci_high": hi, "cliffs_delta": math.nan, "p_value": math.nan}
-            if arm != reference and len(x) and len(ref):
-                from scipy.stats import mannwhitneyu
-
-                row["cliffs_delta"] = cliffs_delta(x, ref)
-                same = np.unique(np.concatenate([x, ref])).size == 1
-                row["p_value"] = 1.0 if same else float(mannwhitneyu(x, ref, alternative="two-sided").pvalue)
-            rows.append(row)
-    table = pd.DataFrame(rows)
-    table["p_holm"] = holm(table["p_value"].tolist())
-    return Comparison(table, reference)
-
-
-def _plot_time_series(df: pd.DataFrame, out: Path) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    outcomes = [o for o in TIME_SERIES if o in df]
-    cols = 2
-    rows = math.ceil(len(outcomes) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(10, 3.2 * rows), squeeze=False, constrained_layout=True)
-    arms = list(dict.fromkeys(df["arm"]))
-    for ax, outcome in zip(axes.ravel(), outcomes, strict=False):
-        for i, arm in enumerate(arms):
-            g = df[df["arm"] == arm].groupby("month")[outcome]
-            mean, lo, hi = g.mean(), g.quantile(0.025), g.quantile(0.975)
-            style, marker = _STYLES[i % len(_STYLES)], _MARKERS[(i // len(_STYLES) + i) % len(_MARKERS)]
-            (line,) = ax.plot(mean.index, mean.to_numpy(), style, marker=marker or None, markevery=6,
-                              markersize=4, lw=1.6, label=arm)
-            ax.fill_between(mean.index, lo.to_numpy(), hi.to_numpy(), alpha=0.15,
-                            color=line.get_color(), lw=0)
-        title, unit = _LABELS[outcome]
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel("month")
-        ax.set_ylabel(unit)
-        ax.grid(alpha=0.3)
-    for ax in axes.ravel()[len(outcomes):]:
-        ax.set_visible(False)
-    handles, labels = axes.ravel()[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(4, len(arms)), fontsize=8,
-               frameon=False)
-    fig.suptitle("Outcomes by month: mean over replicates, band = middle 95% of runs", fontsize=11)
-    paths = [out / "outcomes.png", out / "outcomes.svg"]
-    for p in paths:
-        write_bytes_atomic(p, lambda tmp, p=p: fig.savefig(tmp, format=p.suffix[1:], dpi=150))
-    plt.close(fig)
-    return paths
-
-
-def _plot_networks(comparison: Comparison, out: Path) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    t = comparison.table
-    arms = list(dict.fromkeys(t["arm"]))
-    kinds = [k for k in ("loose", "structured", "shared_ideology") if k in set(t["outcome"])]
-    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(arms) + 2), 4), constrained_layout=True)
-    width = 0.8 / max(len(kinds), 1)
-    hatches = ("", "//", "..")
-    for j, kind in enumerate(kinds):
-        sub = t[t["outcome"] == kind].set_index("arm").reindex(arms)
-        x = np.arange(len(arms)) + (j - (len(kinds) - 1) / 2) * width
-        err = np.vstack([sub["mean"] - sub["ci_low"], sub["ci_high"] - sub["mean"]]).clip(min=0)
-        ax.bar(x, sub["mean"], width, yerr=np.nan_to_num(err), capsize=3, label=KEY_OUTCOMES[kind][0],
-               hatch=hatches[j], edgecolor="black", linewidth=0.5)
-    ax.set_xticks(np.arange(len(arms)), arms, rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("networks at the end (mean, 95% CI)")
-    ax.set_title("Loose, structured and shared-ideology networks by scenario")
-    ax.legend(fontsize=8, frameon=False)
-    ax.grid(axis="y", alpha=0.3)
-    paths = [out / "networks.png", out / "networks.svg"]
-    for p in paths:
-        write_bytes_atomic(p, lambda tmp, p=p: fig.savefig(tmp, format=p.suffix[1:], dpi=150))
-    plt.close(fig)
-    return paths
-
-
-def _fmt(v: float, digits: int = 3) -> str:
-    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}g}"
-
-
-def _markdown(c: Comparison, charts: list[str], title: str) -> str:
-    lines = [f"# {title}", "",
-             f"Final month of each run. Mean over replicates with a 95% bootstrap confidence "
-             f"interval of the mean; against `{c.reference}`: Cliff's delta (-1 to 1, 0 = no "
-             "difference) and a two-sided Mann-Whitney U test, p-values Holm-adjusted over "
-             "all comparisons.", ""]
-    for name in charts:
-        lines += [f"![{name}]({name})", ""]
-    for outcome, (label, unit) in KEY_OUTCOMES.items():
-        sub = c.table[c.table["outcome"] == outcome]
-        if sub.empty:
-            continue
-        lines += [f"## {label} ({unit})", "",
-                  "| scenario | runs | mean | 95% CI | Cliff's delta | p (Holm) |",
-                  "|---|---:|---:|---|---:|---:|"]
-        for _, r in sub.iterrows():
-            ci = f"{_fmt(r.ci_low)} to {_fmt(r.ci_high)}" if not math.isnan(r.ci_low) else ""
-            lines.append(f"| {r.arm} | {r.runs} | {_fmt(r['mean'])} | {ci} | {_fmt(r.cliffs_delta, 2)} "
-                         f"| {_fmt(r.p_holm, 2)} |")
-        lines.append("")
-    return "\n".join(lines)
-
-
-def _html(markdown_text: str, title: str) -> str:
-    body = []
-    in_table = False
-    for line in markdown_text.splitlines():
-        if line.startswith("|"):
-            cells = [html.escape(x.strip()) for x in line.strip("|").split("|")]
-            if set("".join(cells)) <= set("-:"):
-                continue
-            if not in_table:
-                body.append("<table>")
-                in_table = True
-                body.append("<tr>" + "".join(f"<th>{x}</th>" for x in cells) + "</tr>")
-            else:
-                body.append("<tr>" + "".join(f"<td>{x}</td>" for x in cells) + "</tr>")
-            continue
-        if in_table:
-            body.append("</table>")
-            in_table = False
-        if line.startswith("# "):
-            body.append(f"<h1>{html.escape(line[2:])}</h1>")
-        elif line.startswith("## "):
-            body.append(f"<h2>{html.escape(line[3:])}</h2>")
-        elif line.startswith("!["):
-            src = line[line.index("(") + 1:-1]
-            src = html.escape(src)
-            body.append(f'<p><img src="{src}" alt="{src}" style="max-width:100%"></p>')
-        elif line.strip():
-            body.append(f"<p>{html.escape(line)}</p>")
-    if in_table:
-        body.append("</table>")
-    style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#111}"
-             "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #999;padding:.2em .6em;"
-             "text-align:right}td:first-child,th:first-child{text-align:left}")
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{style}</style></head><body>{''.join(body)}</body></html>")
-
-
-def write_report(monthly: pd.DataFrame, out: Path, *, title: str = "netsim report",
-                 reference: str | None = None) -> list[Path]:
-    """Write the charts, the comparison table and the report page into ``out``.
+        batch: What :func:`read_batch` read (or a monthly table alone).
+        out: The folder.
+        formats: Chart formats (some of png, svg, pdf); the page embeds PNG, or SVG
+            when PNG is not asked for.
+        dpi: Resolution of PNG charts.
+        reference: The arm the others are compared with (see
+            :func:`netsim.comparison.resolve_reference`).
+        lang: ``en`` or ``th``.
+        title: The page's title (default: the words table's).
+        partial: Report on an incomplete or running batch, with a warning on every chart
+            and page; without it such a batch raises :class:`ReportError`.
 
     Returns:
         The files written.
+
+    Raises:
+        ReportError: An incomplete batch without ``partial``, an unknown reference.
     """
+    from netsim import charts
+
+    if isinstance(batch, pd.DataFrame):
+        batch = Batch(batch)
+    why = batch.incomplete()
+    if why and not partial:
+        raise ReportError(f"{why}. Finish it by running the same `netsim batch` command again (it "
+                          "resumes), or pass --partial to report on what is there, with a warning")
+    warning = text("report.warning.partial", lang, why=why) if why else None
+    monthly, inputs = batch.monthly, batch.inputs
+    comparison = compare(monthly, inputs=inputs, reference=reference, own_values=batch.own_values())
+    lifetimes = marketing_lifetimes(monthly, inputs=inputs)
+    footer, meta = _provenance(batch)
+    charts.setup(lang)
+    title = title or text("report.title", lang)
+    description = "; ".join(f"{k}={v}" for k, v in meta.items())
+
+    def save(fig: Any, stem: str, what: str) -> list[Path]:
+        return charts.save(fig, out, stem, formats=formats, dpi=dpi, footer=footer,
+                           metadata={"title": f"{title}: {what}", "description": description,
+                                     "creator": f"netsim {meta['netsim_version']}"})
+
     out.mkdir(parents=True, exist_ok=True)
-    df = monthly.copy()
-    df["arm"] = _run_label(df)
-    comparison = compare(monthly, reference=reference)
-    written = _plot_time_series(df, out) + _plot_networks(comparison, out)
-    text = _markdown(comparison, ["outcomes.png", "networks.png"], title)
-    for name, content in (("comparison.csv", None), ("report.md", text), ("report.html", _html(text, title))):
-        path = out / name
-        if content is None:
-            write_bytes_atomic(path, lambda p: comparison.table.to_csv(p, index=False))
-        else:
-            write_bytes_atomic(path, lambda p, c=content: p.write_text(c, encoding="utf-8"))
-        written.append(path)
+    page = _Page(lang, title, warning, footer)
+    written: list[Path] = []
+    shown = "png" if "png" in formats else "svg" if "svg" in formats else None
+
+    def show(paths: list[Path], caption: str) -> None:
+        written.extend(paths)
+        if shown is not None:
+            page.image(next(p for p in paths if p.suffix == f".{shown}"), caption)
+
+    arms = comparison.arms
+    ref = comparison.reference
+    page.heading(text("report.h.how_to_read", lang))
+    page.para(text("report.how_to_read", lang))
+    page.para(text("report.summary", lang, arms=len(arms), runs=batch.stored,
+                   scenarios=len({a.scenario for a in arms}),
+                   reference=text(f"report.reference.{comparison.reference_how}", lang, arm=ref.label,
+                                  scenario=ref.scenario)))
+    runs_per_arm = comparison.table.drop_duplicates("arm").set_index("arm")["runs"]
+    if runs_per_arm.nunique() > 1:
+        page.para(text("report.unequal_runs", lang, low=int(runs_per_arm.min()),
+                       high=int(runs_per_arm.max())))
+    df = monthly.assign(arm=comparison_labels(monthly, inputs))
+    if len(arms) <= MAX_ARMS_DRAWN:
+        page.heading(text("report.h.over_time", lang))
+        show(save(charts.time_series_chart(df, arms, TIME_SERIES, lang=lang, warning=warning), "outcomes",
+                  "outcomes by month"), text("report.caption.outcomes", lang))
+    if len(arms) <= 3 * MAX_ARMS_DRAWN:
+        page.heading(text("report.h.networks", lang))
+        show(save(charts.network_types_chart(comparison.table, arms, lang=lang, warning=warning), "networks",
+                  "networks at the end"), text("report.caption.networks", lang))
+        show(save(charts.marketing_chart(lifetimes, arms, lang=lang, warning=warning), "marketing",
+                  "marketing network"), text("report.caption.marketing", lang))
+    if inputs:
+        page.heading(text("report.h.sweep", lang))
+        page.para(text("report.sweep_note", lang, keys=", ".join(inputs)))
+        for i, scenario in enumerate(dict.fromkeys(a.scenario for a in arms)):
+            fig = charts.sweep_chart(comparison.table, scenario, inputs, SWEEP_OUTCOMES, lang=lang,
+                                     reference=ref, warning=warning)
+            show(save(fig, f"sweep-{i + 1}", f"sweep of {scenario}"),
+                 text("report.caption.sweep", lang, scenario=scenario))
+    page.heading(text("report.h.marketing", lang))
+    page.para(text("report.marketing_note", lang))
+    m_head = [text("report.col.arm", lang), text("report.col.runs", lang), text("report.col.formed", lang),
+              text("report.col.at_end", lang), text("report.col.first_month", lang),
+              text("report.col.longest", lang), text("report.col.districts", lang)]
+    page.table(m_head, [[r.arm, str(r.runs), f"{r.formed} ({r.formed_share:.0%})", f"{r.at_end_share:.0%}",
+                         _fmt(r.first_month_median), _fmt(r.longest_median), _fmt(r.districts_median)]
+                        for r in lifetimes.itertuples()])
+    written += _snapshots(batch, comparison, df, page, save, lang, warning)
+    page.heading(text("report.h.comparison", lang))
+    page.para(text("report.comparison_note", lang, reference=ref.label))
+    head = [text("report.col.arm", lang), text("report.col.runs", lang), text("report.col.mean", lang),
+            text("report.col.ci", lang), text("report.col.delta", lang), text("report.col.p", lang),
+            text("report.col.test", lang)]
+    for outcome in KEY_OUTCOMES:
+        sub = comparison.table[comparison.table["outcome"] == outcome]
+        if sub.empty:
+            continue
+        u = charts.unit(outcome, lang)
+        page.heading(charts.label(outcome, lang) + (f" ({u})" if u else ""))
+        page.table(head, [[r.arm + (" *" if r.arm == ref.label else ""), str(r.runs), _fmt(r.mean),
+                           f"{_fmt(r.ci_low)} – {_fmt(r.ci_high)}" if not math.isnan(r.ci_low) else "",
+                           _fmt(r.cliffs_delta, 2), _fmt(r.p_holm, 2), r.test]
+                          for r in sub.itertuples()])
+    for name, table in (("comparison.csv", comparison.table), ("marketing.csv", lifetimes)):
+        write_csv(out / name, table)
+        written.append(out / name)
+    for name, content in (("report.md", page.markdown()), ("report.html", page.html())):
+        write_bytes_atomic(out / name, content.encode("utf-8"))
+        written.append(out / name)
+    return written
+
+
+def comparison_labels(monthly: pd.DataFrame, inputs: Sequence[str]) -> pd.Series:
+    """The arm of each row (as :func:`netsim.comparison.arms_of` names them)."""
+    from netsim.comparison import arms_of
+
+    return arms_of(monthly, inputs)[0]
+
+
+def _snapshots(batch: Batch, comparison: Comparison, df: pd.DataFrame, page: _Page, save: Any, lang: str,
+               warning: str | None) -> list[Path]:
+    from netsim import charts
+
+    page.heading(text("report.h.snapshots", lang))
+    if batch.ties is None or batch.groups is None or "run_id" not in df:
+        page.para(text("report.no_ties", lang))
+        return []
+    arms = comparison.arms
+    chosen: list[Arm] = list(arms) if len(arms) <= MAX_ARMS_DRAWN else [
+        a for a in arms if a.label == comparison.reference.label
+        or (a.scenario != comparison.reference.scenario and a == next(
+            b for b in arms if b.scenario == a.scenario))]
+    chosen = chosen[:MAX_ARMS_DRAWN]
+    arm_of_run = df.drop_duplicates("run_id").set_index("run_id")["arm"]
+    arm_of_run = arm_of_run[arm_of_run.isin([a.label for a in chosen])]
+    picks = representative_runs(batch.monthly, arm_of_run, candidates=set(batch.ties["run_id"]))
+    page.para(text("report.snapshot_note", lang))
+    written: list[Path] = []
+    rows = []
+    for i, arm in enumerate(chosen):
+        run_id = picks.get(arm.label)
+        if run_id is None:
+            continue
+        groups = batch.groups[batch.groups["run_id"] == run_id]
+        groups = groups[groups["month"] == groups["month"].max()]
+        ties = batch.ties[batch.ties["run_id"] == run_id]
+        marketing = marketing_members(groups, min_districts=batch.min_districts(arm.scenario))
+        replicate = int(groups["replicate"].iloc[0]) if "replicate" in groups else -1
+        title = text("report.chart.snapshot", lang, arm=arm.label, replicate=replicate,
+                     month=int(groups["month"].max()))
+        fig = charts.snapshot_chart(groups, ties, title=title, marketing=marketing, lang=lang,
+                                    warning=warning)
+        paths = save(fig, _slug(i), f"network of {arm.label}")
+        written += paths
+        shown = [p for p in paths if p.suffix in (".png", ".svg")]
+        if shown:
+            page.image(sorted(shown, key=lambda p: p.suffix != ".png")[0], title)
+        rows.append([arm.label, str(replicate), run_id, str(int(groups["participating"].sum())),
+                     str(len(ties)), str(len(marketing))])
+    page.table([text("report.col.arm", lang), text("report.col.replicate", lang), "run_id",
+                text("report.col.groups", lang), text("report.col.ties", lang),
+                text("report.col.marketing_groups", lang)], rows)
     return written

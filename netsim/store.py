@@ -9,6 +9,7 @@ A store is one folder::
       groups/part-KEY.parquet    one row per run x group: the final per-group state
       outcomes/part-KEY.parquet  one row per run: when each outcome first held, for how long,
                                  and at the end (netsim/outcomes.py)
+      ties/part-KEY.parquet      one row per run x tie at the final month (``batch --keep-ties``)
 
 Each finished chunk of runs is written as one part in each table, each part through a
 temporary file (a name starting with ``.``, which Parquet readers skip) that is synced
@@ -41,12 +42,13 @@ from typing import Any
 import pandas as pd
 
 __all__ = ["MANIFEST", "TABLES", "ChunkResult", "OtherVersionError", "ResultStore", "StoreError", "extends",
-           "stored_versions", "write_bytes_atomic"]
+           "safe_cell", "stored_versions", "write_bytes_atomic", "write_csv"]
 
 #: The manifest's file name inside a store.
 MANIFEST = "manifest.json"
-#: The store's tables, each a folder of Parquet parts; ``runs`` is the commit record (last).
-TABLES = ("monthly", "groups", "outcomes", "runs")
+#: The store's tables, each a folder of Parquet parts; ``runs`` is the commit record (last;
+#: ``ties`` holds parts only for a batch that keeps its final ties).
+TABLES = ("monthly", "groups", "outcomes", "ties", "runs")
 _FORMAT = "netsim-results/1"
 _LOCK = ".lock"
 
@@ -88,7 +90,7 @@ class ChunkResult:
     Attributes:
         key: The chunk's name (a hash of its run ids), used in its part file names.
         tables: Parquet bytes of each table's part (``runs`` always, the others only if
-            at least one run of the chunk succeeded).
+            at least one run of the chunk succeeded, ``ties`` only if the batch keeps them).
         run_ids: Every run of the chunk, succeeded or failed.
         failures: One record per failed run: ``run_id``, ``label``, ``seed``, ``error``.
     """
@@ -122,6 +124,54 @@ def write_bytes_atomic(path: Path, data: bytes | Callable[[Path], None]) -> None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+#: First characters that make a spreadsheet read a text cell as a formula (or hide one).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell as a spreadsheet should see it: text that could start a formula is neutralised.
+
+    Text beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+    leading apostrophe (which spreadsheets read as "this is text"), unless the whole text
+    is a number such as ``-3.5``; numbers and everything that is not text are kept.
+
+    Example:
+        >>> safe_cell("=HYPERLINK(1)"), safe_cell("-2.5"), safe_cell(-2.5)
+        ("'=HYPERLINK(1)", '-2.5', -2.5)
+    """
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value
+
+
+def write_csv(path: Path, table: pd.DataFrame, **to_csv: Any) -> None:
+    """Write a table as UTF-8 CSV, atomically, with every text cell spreadsheet-safe.
+
+    The one writer of every CSV file netsim makes: text cells and column names go
+    through :func:`safe_cell`; numeric columns are written as numbers. Extra keywords
+    go to :meth:`pandas.DataFrame.to_csv` (``index`` defaults to False).
+    """
+    import csv
+
+    safe = table.copy()
+    safe.columns = [safe_cell(str(c)) for c in safe.columns]
+    carriage_return = False
+    for i in range(safe.shape[1]):
+        values = safe.iloc[:, i]
+        if values.dtype == object or isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype):
+            values = values.astype(object).map(safe_cell)
+            carriage_return |= bool(values.map(lambda v: isinstance(v, str) and "\r" in v).any())
+            safe.isetitem(i, values)
+    to_csv.setdefault("index", False)
+    if carriage_return:  # the csv module quotes a lone CR only when told to quote every text cell
+        to_csv.setdefault("quoting", csv.QUOTE_NONNUMERIC)
+    write_bytes_atomic(Path(path), lambda tmp: safe.to_csv(tmp, encoding="utf-8", **to_csv))
 
 
 def _now() -> str:
@@ -272,8 +322,10 @@ class ResultStore:
         old = self.check_plan(manifest["plan"])
         self.path.mkdir(parents=True, exist_ok=True)
         self._lock()
+        keep_ties = bool(manifest["plan"].get("keep_ties"))
         for t in TABLES:
-            (self.path / t).mkdir(exist_ok=True)
+            if t != "ties" or keep_ties:
+                (self.path / t).mkdir(exist_ok=True)
         session: dict[str, Any] = {"command": manifest.get("command"), "started": _now(),
                                    "model_version": manifest.get("model_version")}
         if old is None:
@@ -343,7 +395,7 @@ class ResultStore:
 
     def write_chunk(self, result: ChunkResult) -> None:
         """Store one chunk: its data parts, then its ``runs`` part (the commit record)."""
-        for t in TABLES:
+        for t in TABLES:  # the runs part, the commit record, last
             data = result.tables.get(t)
             if data is not None:
                 write_bytes_atomic(self.path / t / f"part-{result.key}.parquet", data)
@@ -364,7 +416,7 @@ class ResultStore:
     # -- reading ------------------------------------------------------------------------
 
     def read(self, table: str, *, columns: Iterable[str] | None = None) -> pd.DataFrame:
-        """Read one table (``monthly``, ``groups``, ``outcomes`` or ``runs``), every committed part.
+        """Read one table of :data:`TABLES` (``monthly``, ``outcomes``, ...), every committed part.
 
         Rows are sorted by scenario, the varied parameters, replicate and month (or group).
         """

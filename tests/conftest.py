@@ -199,3 +199,21 @@ def dask_cluster():
         for p in reversed(procs):
             os.killpg(p.pid, signal.SIGKILL)
             p.wait(timeout=10)
+
+
+#: A survey as field staff save it from a spreadsheet: CRLF line ends, a Thai name column,
+#: Thai district names, and extra columns (village, phone, notes with a formula-like cell).
+THAI_SURVEY = "\r\n".join([
+    "group_id,name,district,kind,parent_id,origin,support_sources,leadership,finance,production,marketing,"
+    "knowledge,village,phone,notes",
+    "C1,สหกรณ์การเกษตรยางตลาด,ยางตลาด,cooperative,,self,cooperative_promotion,0.5,0.5,0.5,0.5,0.5,"
+    "บ้านนาดี,+66 81 234 5678,=1+1",
+    "M1,กลุ่มออมทรัพย์บ้านนาดี,ยางตลาด,savings_group,C1,agency,none,0.4,0.4,0.4,0.4,0.4,บ้านนาดี,,",
+    "U1,กลุ่มทอผ้าไหม,กมลาไสย,farmer_occupational_group,,self,ngo,0.3,0.3,0.3,0.3,0.3,"
+    "บ้านโนน,081-234-5678,ขายที่ตลาด",
+]) + "\r\n"
+
+
+@pytest.fixture
+def thai_survey() -> str:
+    return THAI_SURVEY

@@ -235,10 +235,10 @@ def test_two_fresh_processes_store_identical_tables(tmp_path):
 def test_a_failing_run_is_recorded_and_the_batch_goes_on(tmp_path, monkeypatch):
     real = nb.simulate
 
-    def flaky(scenario, **how):
+    def flaky(scenario, *, seed, groups, **options):
         if scenario.params.forum.interval == 4:
             raise RuntimeError("the forum hall burned down")
-        return real(scenario, **how)
+        return real(scenario, seed=seed, groups=groups, **options)
 
     monkeypatch.setattr(nb, "simulate", flaky)
     out = tmp_path / "f"

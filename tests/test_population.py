@@ -186,7 +186,8 @@ def replace(row: int, old: str, new: str) -> str:
     (replace(0, "cooperative_promotion", "bank"), "row 2, column 'support_sources'"),
     (HEADER + "\n", "no groups"),
     ("", "empty"),
-    (HEADER + ",colour\n" + ROWS[0] + ",red\n", "colour"),
+    (HEADER + ",trust\n" + ROWS[0] + ",high\n", "trust"),
+    (HEADER + ",village,village\n" + ROWS[0] + ",x,y\n", "'village' comes more than once"),
 ])
 def test_bad_groups_file_names_file_and_place(tmp_path, text, where):
     path = write(tmp_path, text)
@@ -243,3 +244,36 @@ def test_capacities_depend_on_origin_and_backing_agencies():
     assert table.loc[~self_made, "finance"].mean() > table.loc[self_made, "finance"].mean() + 0.05
     bank = table["support_sources"].str.contains("agricultural_bank")
     assert table.loc[bank, "finance"].mean() > table.loc[~bank, "finance"].mean() + 0.05
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_a_spreadsheet_survey_with_thai_names_and_extra_columns_runs_and_keeps_them(tmp_path, baseline, bom,
+                                                                                      thai_survey):
+    path = tmp_path / "survey.csv"
+    path.write_bytes(bom + thai_survey.encode("utf-8"))
+    groups = read_groups(path)
+    assert list(groups.table["district"]) == ["ยางตลาด", "ยางตลาด", "กมลาไสย"]
+    model = NetworkModel(scenario=baseline, groups=groups, rng=0, run_months=3, recruitment_enabled=False)
+    model.run_model()
+    table = model.group_table()
+    assert table["name"].tolist() == ["สหกรณ์การเกษตรยางตลาด", "กลุ่มออมทรัพย์บ้านนาดี", "กลุ่มทอผ้าไหม"]
+    assert table["village"].tolist() == ["บ้านนาดี", "บ้านนาดี", "บ้านโนน"]
+    assert table["phone"].tolist() == ["+66 81 234 5678", "", "081-234-5678"]
+    assert list(table.columns[-4:]) == ["name", "village", "phone", "notes"]
+    assert [g.name for g in model.groups] == table["name"].tolist()
+    assert model.state.features.parent.tolist() == [-1, 0, -1]  # the membership tie still read
+
+
+def test_a_survey_in_the_thai_windows_code_page_keeps_the_clear_message(tmp_path, thai_survey):
+    path = tmp_path / "cp874.csv"
+    path.write_bytes(thai_survey.encode("cp874"))
+    with pytest.raises(ScenarioError, match="not UTF-8") as err:
+        read_groups(path)
+    assert str(path) in str(err.value)
+
+
+def test_a_group_without_a_name_is_labelled_by_its_id(tmp_path, baseline, thai_survey):
+    text = thai_survey.replace("C1,สหกรณ์การเกษตรยางตลาด,", "C1,,", 1)
+    model = NetworkModel(scenario=baseline, groups=read_groups(write(tmp_path, text)), rng=0,
+                         run_months=0, recruitment_enabled=False)
+    assert [g.name for g in model.groups][:2] == ["C1", "กลุ่มออมทรัพย์บ้านนาดี"]

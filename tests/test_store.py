@@ -217,3 +217,23 @@ def test_move_aside_keeps_the_old_results_under_their_version(small, tmp_path):
     assert run_all(plan, ctx, out).ran == 6  # afresh
     _as_if_made_by(out, "0.0.9+0123456789abcdef")
     assert ResultStore(out).move_aside().name == "s.model-0123456789abcdef-2"
+
+
+def test_write_csv_neutralises_formula_cells_and_keeps_numbers(tmp_path):
+    from netsim.store import write_csv
+
+    table = pd.DataFrame({
+        "name": ["=HYPERLINK(\"http://x\")", "+66 81 234", "-2.5", "@SUM(A1)", "\tx", "\rx", "plain", "กลุ่ม"],
+        "value": [-1.5, 2.0, -3.0, 0.0, 1.0, 1.0, 1.0, 1.0],
+        "count": [-1, 2, 3, 4, 5, 6, 7, 8],
+    })
+    path = tmp_path / "t.csv"
+    write_csv(path, table)
+    back = pd.read_csv(path, dtype={"name": str}, keep_default_na=False)
+    assert back["name"].tolist()[:6] == ["'=HYPERLINK(\"http://x\")", "'+66 81 234", "-2.5", "'@SUM(A1)",
+                                         "'\tx", "'\rx"]
+    assert back["name"].tolist()[6:] == ["plain", "กลุ่ม"]
+    assert back["value"].tolist() == table["value"].tolist()  # numbers stay numbers
+    assert back["count"].tolist() == table["count"].tolist()
+    assert ",-1.5,-1\n" in path.read_text(encoding="utf-8")  # written as numbers, not as text
+    assert not list(tmp_path.glob(".*.tmp"))
