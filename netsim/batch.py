@@ -61,7 +61,9 @@ __all__ = [
     "SUMMARY_CAPTION",
     "batch_manifest",
     "chunk_size",
+    "failed_chunk",
     "final_month",
+    "limit_blas_threads",
     "make_chunks",
     "make_plan",
     "parse_sweep",
@@ -667,7 +669,7 @@ def _failure(run: RunSpec, error: str) -> dict[str, Any]:
 _THREADS_LIMITED = False
 
 
-def _limit_blas_threads() -> None:
+def limit_blas_threads() -> None:
     """One BLAS thread per worker: a batch is parallel across runs, not inside them."""
     global _THREADS_LIMITED
     if not _THREADS_LIMITED:
@@ -683,7 +685,7 @@ def run_chunk(context: RunContext, chunk: Chunk) -> ChunkResult:
     Returns:
         The chunk's tables as Parquet bytes, and its failures.
     """
-    _limit_blas_threads()
+    limit_blas_threads()
     monthly: list[Columns] = []
     groups: list[Columns] = []
     ties: list[Columns] = []
@@ -730,7 +732,8 @@ def run_chunk(context: RunContext, chunk: Chunk) -> ChunkResult:
     return ChunkResult(chunk.key, tables, [r.run_id for r in chunk.runs], failures)
 
 
-def _failed_chunk(context: RunContext, chunk: Chunk, error: str) -> ChunkResult:
+def failed_chunk(context: RunContext, chunk: Chunk, error: str) -> ChunkResult:
+    """Every run of ``chunk`` recorded as failed with ``error`` (an engine lost the chunk)."""
     n = len(chunk.runs)
     tables = {"runs": _runs_part(chunk.runs, context.inputs, ["error"] * n, [error] * n, [""] * n, [0.0] * n)}
     return ChunkResult(chunk.key, tables, [r.run_id for r in chunk.runs],

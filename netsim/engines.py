@@ -26,7 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
 
-from netsim.batch import BatchError, Chunk, RunContext, _failed_chunk, _limit_blas_threads, run_chunk
+from netsim.batch import BatchError, Chunk, RunContext, failed_chunk, limit_blas_threads, run_chunk
 from netsim.store import ChunkResult
 
 __all__ = ["DASK_CONNECT_TIMEOUT", "DaskEngine", "Engine", "InProcessEngine", "ProcessPoolEngine",
@@ -93,7 +93,7 @@ def _init_worker(context: RunContext, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     _die_with_parent(parent)
     _WORKER_CONTEXT = context
-    _limit_blas_threads()
+    limit_blas_threads()
 
 
 def _pool_task(chunk: Chunk) -> ChunkResult:
@@ -158,7 +158,7 @@ class ProcessPoolEngine:
                 except BrokenProcessPool:
                     broken.append(c)
                 except Exception as e:  # noqa: BLE001 - e.g. a result that cannot be sent back
-                    yield _failed_chunk(self.context, c, f"chunk failed: {type(e).__name__}: {e}")
+                    yield failed_chunk(self.context, c, f"chunk failed: {type(e).__name__}: {e}")
             if broken:
                 broken += list(pending.values())  # every other task of a broken pool is lost too
                 self._terminate()
@@ -169,7 +169,7 @@ class ProcessPoolEngine:
                 for c in broken:
                     attempts[c.key] += 1
                     if attempts[c.key] >= _ATTEMPTS:
-                        yield _failed_chunk(self.context, c, f"a worker process died running this chunk "
+                        yield failed_chunk(self.context, c, f"a worker process died running this chunk "
                                                              f"({_ATTEMPTS} attempts)")
                     else:
                         pending[self._pool.submit(_pool_task, c)] = c
@@ -252,7 +252,7 @@ class DaskEngine:
             if f.status == "finished":
                 yield f.result()
             else:
-                yield _failed_chunk(self.context, c, f"chunk failed on the cluster: {f.exception()!r}")
+                yield failed_chunk(self.context, c, f"chunk failed on the cluster: {f.exception()!r}")
             f.release()
 
     def close(self) -> None:
