@@ -42,9 +42,16 @@ def _scenario(path: str, assignments: Iterable[str], months: int | None) -> Scen
         overrides = dict(parse_assignment(a) for a in assignments)
         if months is not None:
             overrides["run.months"] = months
-        return scenario.with_overrides(overrides)
+        scenario = scenario.with_overrides(overrides)
     except ScenarioError as e:
         raise BadInput(str(e)) from None
+    if "population.groups_file" in overrides and scenario.params.population.synthetic_groups == 0:
+        groups = scenario.resolve(scenario.params.population.groups_file)
+        if not groups.is_file():  # named here, where the value came from, not later by the model
+            what = "is a folder" if groups.is_dir() else "no such file"
+            raise BadInput(f"--set: key 'population.groups_file': {groups}: {what}; a groups file (.csv) "
+                           "is needed")
+    return scenario
 
 
 def _check_out_dir(out: Path) -> None:
