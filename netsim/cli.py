@@ -4,6 +4,11 @@ Every command is a thin layer over the package's functions. Bad input (a scenari
 groups file that cannot be used, an unknown ``--set`` key, a value out of range) prints
 one message naming the file, key or row and what is allowed, and exits with code 2
 before anything is written.
+
+Start-up is kept short (``netsim --help`` in well under a second): this module imports
+only click and the standard library, and each command imports what it needs when it runs.
+``netsim validate`` and ``netsim scenarios`` import the scenario schema (pydantic), not
+the model (Mesa, numba, pandas).
 """
 
 from __future__ import annotations
@@ -14,12 +19,14 @@ import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from netsim.scenario import Scenario, ScenarioError, load_scenario, parse_assignment
 from netsim.store import write_bytes_atomic, write_csv
+
+if TYPE_CHECKING:
+    from netsim.scenario import Scenario
 
 __all__ = ["main"]
 
@@ -37,6 +44,8 @@ class BadInput(click.ClickException):
 
 
 def _scenario(path: str, assignments: Iterable[str], months: int | None) -> Scenario:
+    from netsim.scenario import ScenarioError, load_scenario, parse_assignment
+
     try:
         scenario = load_scenario(path)
         overrides = dict(parse_assignment(a) for a in assignments)
@@ -99,6 +108,7 @@ def run(scenario: str, seed: int, months: int | None, assignments: tuple[str, ..
     """Run one SCENARIO file once and summarise its final month."""
     from netsim.model import NetworkModel
     from netsim.provenance import provenance
+    from netsim.scenario import ScenarioError
 
     sc = _scenario(scenario, assignments, months)
     if out is not None:
@@ -152,6 +162,8 @@ def _print_summary(sc: Scenario, seed: int, final: dict[str, Any], out: Path | N
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
 def validate(files: tuple[str, ...]) -> None:
     """Check scenario FILES; print everything wrong with each (exit 2 if any is bad)."""
+    from netsim.scenario import ScenarioError, load_scenario
+
     bad = 0
     for f in files:
         try:
@@ -184,6 +196,8 @@ def _default_scenarios_dir() -> Path:
               help="Folder of scenario files (default: ./scenarios).")
 def scenarios(folder: Path | None) -> None:
     """List the scenario files, each with the question it answers."""
+    from netsim.scenario import ScenarioError, load_scenario
+
     folder = folder or _default_scenarios_dir()
     if not folder.is_dir():
         raise BadInput(f"{folder}: no such folder of scenarios")
@@ -254,6 +268,7 @@ def export(source: str, fmt: str, out: Path, seed: int, month: int | None, assig
         if run_id is not None:
             raise BadInput(f"--run {run_id}: only for a RESULTS folder; {source} is a scenario file")
         from netsim.model import NetworkModel
+        from netsim.scenario import ScenarioError
 
         sc = _scenario(source, assignments, month)
         try:
@@ -496,6 +511,7 @@ def batch(scenario_files: tuple[str, ...], replicates: int, sweeps: tuple[str, .
     from rich.table import Table
 
     from netsim.batch import SUMMARY_CAPTION, BatchError, make_plan, parse_sweep, summarise, summary_rows
+    from netsim.scenario import ScenarioError
 
     scs = [_scenario(p, assignments, months) for p in scenario_files]
     try:
@@ -663,6 +679,7 @@ def calibrate(targets_file: Path, out: Path, db: Path | None, particles: int, ge
     from netsim.batch import BatchError
     from netsim.engines import make_engine
     from netsim.patterns import read_targets
+    from netsim.scenario import ScenarioError
 
     if sum((resume or fresh, do_check, recover is not None)) > 1:
         raise BadInput("give one of --resume/--fresh (calibrate), --check or --recover")

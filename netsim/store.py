@@ -37,9 +37,10 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where a table is written or read, not by every command
+    import pandas as pd
 
 __all__ = ["MANIFEST", "TABLES", "ChunkResult", "OtherVersionError", "ResultStore", "StoreError", "extends",
            "safe_cell", "stored_versions", "write_bytes_atomic", "write_csv"]
@@ -158,6 +159,8 @@ def write_csv(path: Path, table: pd.DataFrame, **to_csv: Any) -> None:
     go to :meth:`pandas.DataFrame.to_csv` (``index`` defaults to False).
     """
     import csv
+
+    import pandas as pd
 
     safe = table.copy()
     safe.columns = [safe_cell(str(c)) for c in safe.columns]
@@ -420,6 +423,7 @@ class ResultStore:
 
         Rows are sorted by scenario, the varied parameters, replicate and month (or group).
         """
+        import pandas as pd
         import pyarrow.parquet as pq
 
         if table not in TABLES:

@@ -11,23 +11,38 @@ does not make every stored result stale.
 The same hash names the folder of numba's compiled kernels (:mod:`netsim._cache`), so a
 kernel is compiled afresh exactly when the model's source changes.
 
-This module imports nothing beyond the standard library: reading a version costs no
-start-up time.
+This module imports nothing beyond the standard library, and reads the package version
+(``importlib.metadata``, a few hundredths of a second) only when it is first asked for:
+a command that never shows a version does not pay for it.
 """
 
 from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 __all__ = ["NOT_MODEL", "PACKAGE", "__version__", "model_files", "model_hash", "model_version", "source_hash"]
 
-try:  # the version is declared once, in pyproject.toml
-    __version__ = metadata.version("netsim")
-except metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree never installed
-    __version__ = "0+unknown"
+__version__: str  # the package version: see __getattr__ below
+
+
+@lru_cache(maxsize=1)
+def _package_version() -> str:
+    from importlib import metadata
+
+    try:  # the version is declared once, in pyproject.toml
+        return metadata.version("netsim")
+    except metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree never installed
+        return "0+unknown"
+
+
+def __getattr__(name: str) -> Any:
+    """``__version__``, read from the installed package's metadata on first use (PEP 562)."""
+    if name == "__version__":
+        return _package_version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 #: The package folder.
 PACKAGE = Path(__file__).resolve().parent
@@ -77,4 +92,4 @@ def model_hash() -> str:
 
 def model_version() -> str:
     """The model version of this installation: ``PACKAGE_VERSION+SOURCE_HASH``."""
-    return f"{__version__}+{model_hash()}"
+    return f"{_package_version()}+{model_hash()}"

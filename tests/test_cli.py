@@ -211,3 +211,26 @@ def test_a_scenario_in_its_own_folder_inherits_baseline_from_anywhere(tmp_path, 
     assert r.exit_code == 2 and str(mine / "gone.csv") in r.stderr
     # and a shipped scenario can be named from anywhere
     assert invoke("run", "baseline", "--months", "1", "--json").exit_code == 0
+
+
+#: What the model and the analyses import; none of it is needed to print help or check a file.
+HEAVY = ("numpy", "pandas", "numba", "mesa", "scipy", "matplotlib", "pyarrow", "networkx")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["run", "--help"], ["batch", "--help"],
+                                  ["validate", BASELINE], ["scenarios"]], ids=" ".join)
+def test_quick_commands_do_not_import_the_model(args):
+    """`netsim --help`, `validate` and `scenarios` start quickly because they import no heavy library.
+
+    A property, not a timing: benchmarks/startup.py measures the time.
+    """
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom netsim.cli import main\nsys.argv = ['netsim', *sys.argv[1:]]\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+            f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True,
+                          check=True)
+    assert done.stdout  # the command did its work (help text, "ok", the list)
+    assert done.stderr.strip().splitlines()[-1] == "[]"
