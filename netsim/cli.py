@@ -733,7 +733,7 @@ def _write_calibration(cal: Any, result: Any, targets: Any, out: Path, db: Path)
     posterior = result.posterior
     note = f"Targets: {targets.path} (sha256 {targets.sha256[:12]}); database: {db}."
     text = cal.write_calibrated(posterior, result, out / "calibrated.toml", note=[note])
-    write_bytes_atomic(out / "posterior.csv", lambda p: posterior.to_csv(p, index=False, float_format="%.6g"))
+    write_csv(out / "posterior.csv", posterior, float_format="%.6g")
     write_bytes_atomic(out / "calibrated.toml", text)
     resumed = f", resumed after {result.resumed_from}" if result.resumed_from else ""
     click.echo(f"{result.generations} generations{resumed}; final epsilon {result.epsilon:.3g}, acceptance "
@@ -766,8 +766,8 @@ def _calibration_check(cal: Any, targets: Any, engine: Any, posterior: Any, draw
             + _markdown_table(table, shares) + "\nWhat each pattern constrains (prior draws that reproduce "
             "it against all prior draws):\n\n" + "".join(f"- {line}\n" for line in cal.constraint_lines(
                 result.constraints)))
-    write_bytes_atomic(out / "check.csv", lambda p: result.table.to_csv(p, index=False))
-    write_bytes_atomic(out / "constraints.csv", lambda p: result.constraints.to_csv(p, index=False))
+    write_csv(out / "check.csv", result.table)
+    write_csv(out / "constraints.csv", result.constraints)
     write_bytes_atomic(out / "check.md", text.encode())
     written = [out / "check.csv", out / "check.md", out / "constraints.csv"]
     if posterior is not None:
@@ -797,7 +797,7 @@ def _calibration_recovery(cal: Any, targets: Any, engine: Any, k: int, settings:
             "interval, and the interval's mean width as a share of the prior's (near 1: the patterns do not "
             "identify it).\n\n"
             + _markdown_table(summary, {"width_share": "{:.2f}"}))
-    write_bytes_atomic(out / "recovery.csv", lambda p: table.to_csv(p, index=False))
+    write_csv(out / "recovery.csv", table)
     write_bytes_atomic(out / "recovery.md", text.encode())
     click.echo(text)
     click.echo(f"Wrote {out}/recovery.csv and {out}/recovery.md")

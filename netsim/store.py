@@ -42,8 +42,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pandas is imported where a table is written or read, not by every command
     import pandas as pd
 
-__all__ = ["MANIFEST", "TABLES", "ChunkResult", "OtherVersionError", "ResultStore", "StoreError", "extends",
-           "safe_cell", "stored_versions", "write_bytes_atomic", "write_csv"]
+__all__ = ["MANIFEST", "TABLES", "ChunkResult", "OtherVersionError", "ResultStore", "StoreError", "csv_text",
+           "extends", "safe_cell", "stored_versions", "write_bytes_atomic", "write_csv"]
 
 #: The manifest's file name inside a store.
 MANIFEST = "manifest.json"
@@ -151,12 +151,12 @@ def safe_cell(value: Any) -> Any:
     return value
 
 
-def write_csv(path: Path, table: pd.DataFrame, **to_csv: Any) -> None:
-    """Write a table as UTF-8 CSV, atomically, with every text cell spreadsheet-safe.
+def csv_text(table: pd.DataFrame, **to_csv: Any) -> str:
+    """A table as CSV text with every text cell spreadsheet-safe: what :func:`write_csv` writes.
 
-    The one writer of every CSV file netsim makes: text cells and column names go
-    through :func:`safe_cell`; numeric columns are written as numbers. Extra keywords
-    go to :meth:`pandas.DataFrame.to_csv` (``index`` defaults to False).
+    Text cells and column names go through :func:`safe_cell`; numeric columns are
+    written as numbers. Extra keywords go to :meth:`pandas.DataFrame.to_csv` (``index``
+    defaults to False). For CSV that is not written to a file (the page's downloads).
     """
     import csv
 
@@ -174,7 +174,16 @@ def write_csv(path: Path, table: pd.DataFrame, **to_csv: Any) -> None:
     to_csv.setdefault("index", False)
     if carriage_return:  # the csv module quotes a lone CR only when told to quote every text cell
         to_csv.setdefault("quoting", csv.QUOTE_NONNUMERIC)
-    write_bytes_atomic(Path(path), lambda tmp: safe.to_csv(tmp, encoding="utf-8", **to_csv))
+    return safe.to_csv(**to_csv)
+
+
+def write_csv(path: Path, table: pd.DataFrame, **to_csv: Any) -> None:
+    """Write a table as UTF-8 CSV, atomically, with every text cell spreadsheet-safe.
+
+    The one writer of every CSV file netsim makes (:func:`csv_text` makes the text).
+    Extra keywords go to :meth:`pandas.DataFrame.to_csv` (``index`` defaults to False).
+    """
+    write_bytes_atomic(Path(path), csv_text(table, **to_csv).encode("utf-8"))
 
 
 def _now() -> str:

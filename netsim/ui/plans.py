@@ -131,16 +131,13 @@ def build_model(scenario: Scenario, settings: Mapping[str, Any], *, seed: int):
 def csv_bytes(table: pd.DataFrame) -> bytes:
     """A table as CSV that a spreadsheet opens safely and reads as UTF-8.
 
-    Text cells starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return are
-    prefixed with ``'`` so that a spreadsheet shows them instead of running them as a
-    formula; a byte-order mark tells spreadsheets the text is UTF-8 (Thai included).
+    The same text as every CSV file netsim writes (:func:`netsim.store.csv_text`: text
+    that a spreadsheet would run as a formula starts with ``'``), with a byte-order mark
+    that tells spreadsheets the text is UTF-8 (Thai included).
     """
-    safe = table.copy()
-    for column in safe.columns:
-        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
-            safe[column] = safe[column].map(
-                lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v)
-    return safe.to_csv(index=False).encode("utf-8-sig")
+    from netsim.store import csv_text
+
+    return csv_text(table).encode("utf-8-sig")
 
 
 @dataclass(eq=False)  # compared by identity: a page redraws when it is given a new one
