@@ -193,7 +193,8 @@ class DaskEngine:
     """A Dask cluster: a new ``distributed.LocalCluster``, or a running scheduler.
 
     Args:
-        context: What the workers need; scattered to every worker once.
+        context: What the workers need; sent to the cluster once, as a task's result that
+            is computed again if every worker holding it dies.
         address: ``"local"`` or ``tcp://HOST:PORT`` of a running ``dask scheduler``.
         workers: Worker processes of a local cluster (ignored for a running one).
 
@@ -234,7 +235,12 @@ class DaskEngine:
             self.name = f"Dask cluster at {address}"
         self.slots = max(1, sum(w.get("nthreads", 1) for w in
                                 self._client.scheduler_info(n_workers=-1)["workers"].values()))
-        self._context = self._client.scatter(context, broadcast=True, hash=False)
+        # The context as the result of a task, not scattered data: Dask keeps one copy of a
+        # result (its memory manager drops the others once no task on a worker needs them),
+        # and a scattered value whose last copy dies with its worker is lost for good, with
+        # every chunk still to run; a task's result is computed again on another worker.
+        self._context = self._client.submit(_the_context, context, key=f"netsim-context-{time.time_ns()}",
+                                            pure=False)
 
     def results(self, chunks: Sequence[Chunk]) -> Iterator[ChunkResult]:
         """Submit every chunk (Dask retries a task whose worker died); yield as they finish."""
@@ -260,6 +266,11 @@ class DaskEngine:
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+def _the_context(context: RunContext) -> RunContext:
+    """The batch's context, as a Dask task (see :class:`DaskEngine`)."""
+    return context
 
 
 def make_engine(context: RunContext, *, workers: int = 1, dask: str | None = None) -> Engine:
