@@ -33,14 +33,35 @@ __all__ = ["main"]
 EXIT_BAD_INPUT = 2
 
 
+def _one_line(problem: str) -> str:
+    """``problem`` as one line: control characters from a user's file (CR, LF, tab) shown escaped."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in problem)
+
+
 class BadInput(click.ClickException):
-    """Input that cannot be used: printed as one line, exit code 2."""
+    """Input that cannot be used: one line ``netsim: error: ...`` per problem, exit code 2.
+
+    Args:
+        problems: What is wrong, one problem each (a file's or value's own control
+            characters are printed escaped, so a problem is always one line).
+    """
 
     exit_code = EXIT_BAD_INPUT
 
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+    @classmethod
+    def of(cls, error: Exception) -> BadInput:
+        """The problems of ``error``: each of a ``ScenarioError``'s (its ``errors``), else its message."""
+        errors = getattr(error, "errors", None)
+        return cls(*errors) if isinstance(errors, list) and errors else cls(str(error))
+
     def show(self, file: Any = None) -> None:
-        """Print ``netsim: error: <message>`` on standard error."""
-        click.echo(f"netsim: error: {self.format_message()}", err=True)
+        """Print ``netsim: error: <problem>`` on standard error, one line per problem."""
+        for problem in self.problems:
+            click.echo(f"netsim: error: {_one_line(problem)}", err=True)
 
 
 def _scenario(path: str, assignments: Iterable[str], months: int | None) -> Scenario:
@@ -53,7 +74,7 @@ def _scenario(path: str, assignments: Iterable[str], months: int | None) -> Scen
             overrides["run.months"] = months
         scenario = scenario.with_overrides(overrides)
     except ScenarioError as e:
-        raise BadInput(str(e)) from None
+        raise BadInput.of(e) from None
     if "population.groups_file" in overrides and scenario.params.population.synthetic_groups == 0:
         groups = scenario.resolve(scenario.params.population.groups_file)
         if not groups.is_file():  # named here, where the value came from, not later by the model
@@ -116,7 +137,7 @@ def run(scenario: str, seed: int, months: int | None, assignments: tuple[str, ..
     try:
         model = NetworkModel.from_scenario(sc, rng=seed, groups=groups)
     except ScenarioError as e:
-        raise BadInput(str(e)) from None
+        raise BadInput.of(e) from None
     model.run_model()
     monthly = model.monthly_table()
     final = {k: _json_value(v) for k, v in monthly.tail(1).to_dict("records")[0].items()}
@@ -174,7 +195,7 @@ def validate(files: tuple[str, ...]) -> None:
                     raise ScenarioError(f"{f}: key 'population.groups_file': {groups}: no such file")
         except ScenarioError as e:
             for line in e.errors:
-                click.echo(f"netsim: error: {line}", err=True)
+                click.echo(f"netsim: error: {_one_line(line)}", err=True)
             bad += 1
         else:
             click.echo(f"{f}: ok ({sc.name})")
@@ -274,7 +295,7 @@ def export(source: str, fmt: str, out: Path, seed: int, month: int | None, assig
         try:
             model = NetworkModel.from_scenario(sc, rng=seed, groups=groups)
         except ScenarioError as e:
-            raise BadInput(str(e)) from None
+            raise BadInput.of(e) from None
         model.run_model()
         group_table, ties = model.group_table(), model.tie_table()
     graph = network_graph(group_table, ties)
@@ -349,7 +370,7 @@ def report(results: Path, out: Path | None, formats: str, dpi: int, reference: s
         written = write_report(batch, out, formats=list(dict.fromkeys(chosen)), dpi=dpi, reference=reference,
                                lang=lang, title=title, partial=partial)
     except ReportError as e:
-        raise BadInput(str(e)) from None
+        raise BadInput.of(e) from None
     why = batch.incomplete()
     if why:
         click.echo(f"netsim: warning: {why}; the report says so on every chart and page", err=True)
@@ -374,7 +395,7 @@ def _check_model_version(results: Path, other_version: str, *, remedy: str) -> b
             return True
         raise BadInput(f"{e}. Give {remedy}") from None
     except StoreError as e:
-        raise BadInput(str(e)) from None
+        raise BadInput.of(e) from None
     return False
 
 
@@ -431,7 +452,7 @@ def _prepare(plan: Any, out: Path, workers: int, dask: str | None, chunk: int | 
             click.echo(f"netsim: {out} held results of another model version; moved them to {moved}, "
                        "running afresh", err=True)
     except (BatchError, StoreError) as e:
-        raise BadInput(str(e)) from None
+        raise BadInput.of(e) from None
     return store, engine
 
 
@@ -446,7 +467,7 @@ def _execute(plan: Any, store: Any, engine: Any, chunk: int | None, quiet: bool,
             return run_batch(plan, store, engine, chunk=chunk, on_start=bar["start"], on_chunk=bar["chunk"],
                              accept_other_version=other_version == "accept")
     except StoreError as e:
-        raise BadInput(str(e)) from None
+        raise BadInput.of(e) from None
     except OSError as e:  # e.g. the disk filled up: what was stored is whole, the rest can resume
         click.echo(f"netsim: error: cannot write results in {store.path}: {e}. What finished is stored; "
                    "run the same command again to resume.", err=True)
@@ -524,7 +545,7 @@ def batch(scenario_files: tuple[str, ...], replicates: int, sweeps: tuple[str, .
                          posterior=drawn, populations=populations, groups_every=groups_every,
                          keep_ties=keep_ties)
     except (BatchError, ScenarioError) as e:
-        raise BadInput(str(e)) from None
+        raise BadInput.of(e) from None
     store, engine = _prepare(plan, out, workers, dask, chunk, other_version)
     outcome = _execute(plan, store, engine, chunk, quiet, other_version)
     heads, rows = summary_rows(summarise(store))
@@ -591,7 +612,7 @@ def sensitivity(scenario_file: str, method: str, samples: int, params: str | Non
         plan = sa.plan(sc, specs, X, method=method, samples=samples, replicates=replicates, seed=seed,
                        levels=levels)
     except BatchError as e:
-        raise BadInput(str(e)) from None
+        raise BadInput.of(e) from None
     store, engine = _prepare(plan, out, workers, dask, chunk, other_version)
     outcome = _execute(plan, store, engine, chunk, quiet, other_version)
     Y, missing = sa.responses(ResultStore(out), plan, names)
@@ -701,7 +722,7 @@ def calibrate(targets_file: Path, out: Path, db: Path | None, particles: int, ge
             raise cal.CalibrationError(f"{db}: no calibration database to resume; run without --resume")
         engine = make_engine(simulator.context, workers=workers, dask=dask)
     except (ScenarioError, cal.CalibrationError, BatchError) as e:
-        raise BadInput(str(e)) from None
+        raise BadInput.of(e) from None
 
     def say(g: Any) -> None:
         if not quiet:
@@ -718,7 +739,7 @@ def calibrate(targets_file: Path, out: Path, db: Path | None, particles: int, ge
                                    simulator=simulator, on_generation=say, command=sys.argv)
             _write_calibration(cal, result, targets, out, db)
     except cal.CalibrationError as e:
-        raise BadInput(str(e)) from None
+        raise BadInput.of(e) from None
     except KeyboardInterrupt:
         click.echo(f"netsim: interrupted; finished generations are kept in {db}. Run the same command with "
                    "--resume to continue.", err=True)
@@ -833,7 +854,7 @@ def discover(results: Path, what: str, how: str, min_coverage: float, out: Path 
     try:
         chosen, read = outcome(what), reading(how)
     except OutcomeError as e:
-        raise BadInput(str(e)) from None
+        raise BadInput.of(e) from None
     if not (results / MANIFEST).is_file():
         raise BadInput(f"{results}: not a netsim results folder (no {MANIFEST}); run `netsim batch` first")
     _check_model_version(results, other_version, remedy="--other-version accept to analyse them all the "
@@ -843,7 +864,7 @@ def discover(results: Path, what: str, how: str, min_coverage: float, out: Path 
     try:
         found = discovery.discover_in(str(results), chosen.name, str(read), min_coverage=min_coverage)
     except (BatchError, StoreError) as e:
-        raise BadInput(str(e)) from None
+        raise BadInput.of(e) from None
     click.echo(f"Outcome '{chosen.name}' ({chosen.meaning}, {read.describe()}): "
                f"{found.cases} of {found.runs} runs")
     for w in found.warnings:

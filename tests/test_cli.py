@@ -182,6 +182,21 @@ def test_validate_reports_every_error_of_a_file_with_hints(tmp_path):
     assert "did you mean 'forum.interval'?" in text and "did you mean 'followup'?" in text
 
 
+@pytest.mark.parametrize("command", [["run"], ["batch", "--workers", "1"],
+                                     ["export", "--format", "csv", "--out", "x.csv"]], ids=lambda c: c[0])
+def test_every_command_prints_each_problem_of_a_file_on_its_own_line(tmp_path, command):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name='x'\nquestion='q?'\nbase='baseline'\n[decay]\nrate=-1\n[forum]\nintervall=2\n")
+    odd = tmp_path / "odd.toml"  # a base whose name holds a line break: printed escaped, on its line
+    odd.write_text('name = "x"\nquestion = "q?"\nbase = "a\\r\\nb"\n')
+    for path, problems in ((bad, 2), (odd, 1)):
+        result = CliRunner().invoke(cli, [command[0], str(path), *command[1:]])
+        assert result.exit_code == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == problems and all(line.startswith(f"netsim: error: {path}: ") for line in lines)
+    assert "'a\\r\\nb'" in result.stderr
+
+
 def test_a_scenario_in_its_own_folder_inherits_baseline_from_anywhere(tmp_path, monkeypatch):
     mine = tmp_path / "study"
     mine.mkdir()

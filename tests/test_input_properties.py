@@ -126,6 +126,7 @@ def scenario_texts(draw) -> str:
 @example(text='name = "x"\nquestion = "q"\nbase = "/"\n')
 @example(text='name = "x"\nquestion = "q"\nbase = "."\n')
 @example(text='name = "x"\nquestion = "q"\n"run\\nx" = {months = 1}\n')
+@example(text='base = "\\r"\n')  # a file path with a CR in it: still one line per problem
 def test_generated_scenario_files_are_loaded_or_rejected_by_name(folder, text, count_input):
     path = folder / "generated.toml"
     path.write_text(text, encoding="utf-8")
