@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from netsim.i18n import text, use_fonts
+from netsim.i18n import output_label, output_unit, text, use_fonts
 from netsim.store import write_bytes_atomic
 
 if TYPE_CHECKING:
@@ -28,9 +28,8 @@ if TYPE_CHECKING:
 
     from netsim.comparison import Arm
 
-__all__ = ["ARM_COLOURS", "FORMATS", "TYPE_STYLE", "arm_styles", "label", "marketing_chart",
-           "network_types_chart", "save", "setup", "snapshot_chart", "sweep_chart", "time_series_chart",
-           "unit"]
+__all__ = ["ARM_COLOURS", "FORMATS", "TYPE_STYLE", "arm_styles", "marketing_chart", "network_types_chart",
+           "save", "setup", "snapshot_chart", "sweep_chart", "time_series_chart"]
 
 #: The formats a chart can be written in.
 FORMATS = ("png", "svg", "pdf")
@@ -64,34 +63,6 @@ def setup(lang: str) -> None:
         "xtick.labelsize": 7.5, "ytick.labelsize": 7.5, "axes.spines.top": False,
         "axes.spines.right": False, "figure.dpi": 100,
     })
-
-
-def _translated(kind: str, output: str, lang: str, english: str) -> str:
-    """``english`` (from the outputs table) in ``lang``: the words table's ``KIND.OUTPUT`` if it has it."""
-    from netsim.i18n import LANGUAGES, catalogue
-
-    if lang == LANGUAGES[0]:
-        return english
-    return catalogue(lang).get(f"{kind}.{output}", english)
-
-
-def label(output: str, lang: str) -> str:
-    """An output's title: :data:`netsim.measures.OUTPUT_TABLE`'s label, or its translation."""
-    from netsim.measures import OUTPUTS
-    from netsim.measures import output as record
-
-    if output not in OUTPUTS:
-        return output
-    words = _translated("label", output, lang, record(output).label)
-    return words[:1].upper() + words[1:]
-
-
-def unit(output: str, lang: str) -> str:
-    """An output's unit as an axis shows it: the outputs table's, or its translation."""
-    from netsim.measures import OUTPUTS
-    from netsim.measures import output as record
-
-    return _translated("unit", output, lang, record(output).unit) if output in OUTPUTS else ""
 
 
 def arm_styles(arms: Sequence[Arm]) -> dict[str, dict[str, Any]]:
@@ -169,9 +140,9 @@ def time_series_chart(df: pd.DataFrame, arms: Sequence[Arm], outputs: Sequence[s
                     marker=st["marker"], markevery=max(1, len(mean) // 6), markersize=3.5, lw=1.4,
                     label=arm.label)
             ax.fill_between(mean.index, lo.to_numpy(), hi.to_numpy(), alpha=0.12, color=st["color"], lw=0)
-        ax.set_title(label(output, lang))
+        ax.set_title(output_label(output, lang))
         ax.set_xlabel(text("report.axis.month", lang))
-        ax.set_ylabel(unit(output, lang))
+        ax.set_ylabel(output_unit(output, lang))
         ax.grid(alpha=0.3, lw=0.5)
     for ax in axes[len(outputs):]:
         ax.set_visible(False)
@@ -270,7 +241,7 @@ def sweep_chart(table: pd.DataFrame, scenario: str, inputs: Sequence[str], outpu
             if reference is not None and reference.scenario == scenario:
                 ax.axvline(float(reference.point[x_key]), color="#555555", lw=0.8, ls=":")
             ax.set_xlabel(x_key)
-            ax.set_ylabel(unit(output, lang))
+            ax.set_ylabel(output_unit(output, lang))
             ax.grid(alpha=0.3, lw=0.5)
         else:
             grid = o.groupby([y_key, x_key])["mean"].mean().unstack(x_key)
@@ -295,9 +266,9 @@ def sweep_chart(table: pd.DataFrame, scenario: str, inputs: Sequence[str], outpu
 
                     ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="#D55E00", lw=1.6))
             bar = fig.colorbar(image, ax=ax, shrink=0.85)
-            bar.set_label(unit(output, lang), fontsize=6.5)
+            bar.set_label(output_unit(output, lang), fontsize=6.5)
             bar.ax.tick_params(labelsize=6)
-        ax.set_title(label(output, lang))
+        ax.set_title(output_label(output, lang))
     for ax in axes[len(outputs):]:
         ax.set_visible(False)
     title = text("report.chart.sweep", lang, scenario=scenario)

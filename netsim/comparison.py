@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from netsim.outcomes import OUTCOMES, timeline
+from netsim.outcomes import Reading
 
 __all__ = ["EXACT_LIMIT", "KEY_OUTCOMES", "Arm", "Comparison", "ReportError", "arms_of", "cliffs_delta",
            "compare", "final_rows", "holm", "marketing_lifetimes", "rank_sum_test", "resolve_reference",
@@ -313,26 +313,32 @@ def compare(monthly: pd.DataFrame, *, inputs: Sequence[str] = (), reference: str
     return Comparison(table, ref, how, arms)
 
 
-def marketing_lifetimes(monthly: pd.DataFrame, *, inputs: Sequence[str] = ()) -> pd.DataFrame:
+def marketing_lifetimes(per_run: pd.DataFrame, monthly: pd.DataFrame, *,
+                        inputs: Sequence[str] = ()) -> pd.DataFrame:
     """How often a cross-district marketing network forms in each arm, when, and for how long.
 
-    Read through :func:`netsim.outcomes.timeline` (outcome ``marketing``), per run; then
-    per arm: ``runs``; ``formed_share`` (runs in which it held in some month); ``at_end_share``;
-    ``first_month_median`` (median first month, over runs where it formed);
-    ``longest_median`` and ``months_mean`` (longest unbroken spell and months held, over
-    those runs); ``districts_median`` (the most districts it spanned in a run, median
-    over those runs).
+    Read from the batch's run-level outcomes (:func:`netsim.outcomes.read_outcomes`, outcome
+    ``marketing``); per arm: ``runs``; ``formed`` and ``formed_share`` (runs in which it held
+    in some month); ``at_end_share``; ``first_month_median`` (median first month, over runs
+    where it formed); ``longest_median`` and ``months_mean`` (longest unbroken spell and
+    months held, over those runs); ``districts_median`` (the most districts it spanned in a
+    run, from ``monthly``, median over those runs).
+
+    Args:
+        per_run: :func:`netsim.outcomes.read_outcomes` of the batch.
+        monthly: The batch's monthly table (``run_id``, ``marketing_network_districts``).
+        inputs: The swept keys.
     """
-    inputs = [k for k in inputs if k in monthly.columns]
-    labels, arms = arms_of(monthly, inputs)
-    df = monthly.assign(arm=labels)
-    by = "run_id" if "run_id" in df.columns else "_run"
-    if by == "_run":
-        df = df.assign(_run=df["arm"] + "#" + df["replicate"].astype(str))
-    spells = timeline(df, OUTCOMES["marketing"], by=by)
-    widest = df.groupby(by)["marketing_network_districts"].max()
-    arm_of = df.groupby(by)["arm"].first()
-    runs = spells.join(widest.rename("districts")).join(arm_of)
+    inputs = [k for k in inputs if k in per_run.columns]
+    labels, arms = arms_of(per_run, inputs)
+    widest = monthly.groupby("run_id")["marketing_network_districts"].max()
+    runs = pd.DataFrame({"arm": labels.to_numpy(),
+                         "ever": Reading("ever").of(per_run, "marketing").to_numpy(),
+                         "at_end": Reading("end").of(per_run, "marketing").to_numpy(),
+                         "first_month": per_run["marketing_first_month"].to_numpy(float),
+                         "longest": per_run["marketing_longest"].to_numpy(float),
+                         "months": per_run["marketing_months"].to_numpy(float),
+                         "districts": widest.reindex(per_run["run_id"]).to_numpy(float)})
     rows = []
     for arm in arms:
         r = runs[runs["arm"] == arm.label]

@@ -1,10 +1,15 @@
 """Words the user reads, in English and Thai, kept in one place; and fonts that can draw them.
 
 Every label, help text and message shown on the planner's page or in a report's charts is
-looked up here by a dotted key (``output.mean_trust``, ``ui.step``). The words live in
+looked up here by a dotted key (``label.mean_trust``, ``ui.step``). The words live in
 ``netsim/locales/en.toml`` and ``netsim/locales/th.toml``, one file per language, so a
 translator edits text, not code. A key missing from a language falls back to English,
 and one missing from English to the key itself, so a new label never breaks a page.
+
+The page and the report use the same words for the same things: a monthly output's title
+and unit (:func:`output_label`, :func:`output_unit`: English from
+:data:`netsim.measures.OUTPUT_TABLE`, other languages under ``label.OUTPUT`` and
+``unit.OUTPUT``), and a network type's name (``type.TYPE``).
 
 Thai needs a font with Thai glyphs: matplotlib's bundled DejaVu Sans has none and draws
 empty boxes. :func:`use_fonts` registers the Thai fonts that the project's set-up
@@ -12,8 +17,10 @@ installs (Debian's ``fonts-thai-tlwg``) and puts them after DejaVu Sans in the f
 family, so Latin text keeps its usual face and Thai characters fall back to a Thai font.
 
 Example:
-    >>> text("output.mean_trust", "en")
-    'mean trust in the team'
+    >>> text("ui.step", "en")
+    'Step'
+    >>> output_label("mean_trust", "en"), output_unit("mean_trust", "en")
+    ('Trust in the team', '0 to 1')
 """
 
 from __future__ import annotations
@@ -23,7 +30,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LANGUAGES", "THAI_FONT_DIRS", "catalogue", "text", "thai_font", "use_fonts"]
+__all__ = ["LANGUAGES", "THAI_FONT_DIRS", "catalogue", "output_label", "output_unit", "text", "thai_font",
+           "use_fonts"]
 
 #: The languages the words are kept in (the first is the fallback).
 LANGUAGES = ("en", "th")
@@ -76,6 +84,16 @@ def text(key: str, lang: str = "en", /, **fields: Any) -> str:
     """
     words = catalogue(lang).get(key) or catalogue(LANGUAGES[0]).get(key) or key
     return words.format(**fields) if fields else words
+
+
+def output_label(output: str, lang: str = "en") -> str:
+    """A monthly output's title in ``lang`` (``label.OUTPUT``); an unknown name is returned as it is."""
+    return text(f"label.{output}", lang) if f"label.{output}" in catalogue(LANGUAGES[0]) else output
+
+
+def output_unit(output: str, lang: str = "en") -> str:
+    """A monthly output's unit in ``lang`` (``unit.OUTPUT``), as an axis shows it; "" if unknown."""
+    return text(f"unit.{output}", lang) if f"unit.{output}" in catalogue(LANGUAGES[0]) else ""
 
 
 @cache

@@ -170,6 +170,18 @@ class Reading:
             return runs["longest"] >= self.months
         return runs["first_month"].le(self.months).fillna(False).astype(bool)
 
+    def of(self, per_run: pd.DataFrame, name: str) -> pd.Series:
+        """Whether each run of a :func:`read_outcomes` (or :func:`run_outcomes`) table has outcome ``name``.
+
+        Raises:
+            OutcomeError: The table does not hold that outcome.
+        """
+        columns = {f: f"{name}_{f}" for f in TIMELINE_FIELDS}
+        missing = [c for c in columns.values() if c not in per_run.columns]
+        if missing:
+            raise OutcomeError(f"outcome {name!r} is not in this table (no column(s) {', '.join(missing)})")
+        return self.holds(per_run[list(columns.values())].set_axis(list(columns), axis=1)).rename(name)
+
 
 def reading(text: str) -> Reading:
     """Parse ``"end"``, ``"ever"``, ``"for:K"`` or ``"by:M"``.
@@ -270,26 +282,45 @@ def run_outcomes(monthly: pd.DataFrame, outcomes: Sequence[Outcome] | None = Non
 _IDENTITY = ("scenario", "replicate", "seed", "run_id")
 
 
-def read_outcomes(store: ResultStore) -> pd.DataFrame:
+def read_outcomes(source: ResultStore | pd.DataFrame, *, inputs: Sequence[str] | None = None) -> pd.DataFrame:
     """A batch's run-level outcomes: one row per finished run, its identity and :func:`run_outcomes`.
 
-    Read from the store's ``outcomes`` table, which each chunk of a batch writes beside its
-    monthly rows; a store written before that table existed has its outcomes computed from
-    the ``monthly`` table instead, with the same result.
+    What the batch summary, the report and the planner's page read when they speak of
+    "formed", "at the end" or "ever", so that these words mean the same everywhere.
 
     Args:
-        store: A :class:`netsim.store.ResultStore`.
+        source: A :class:`netsim.store.ResultStore`, read from its ``outcomes`` table, which
+            each chunk of a batch writes beside its monthly rows (a store written before that
+            table existed has its outcomes computed from its ``monthly`` table instead, with
+            the same result); or a batch's ``monthly`` table itself (one row per run x month,
+            with ``run_id``), as the planner's page holds its runs.
+        inputs: The swept keys kept as identity columns (default: the store's plan's; for a
+            table, its columns named like ``section.key``).
     """
-    table = store.read("outcomes")
+    if isinstance(source, pd.DataFrame):
+        if inputs is None:
+            inputs = [c for c in source.columns if "." in c]
+        return _outcomes_of(source, None, inputs)
+    table = source.read("outcomes")
     if not table.empty:
         return table
-    inputs = list(store.manifest_or_disk().get("plan", {}).get("inputs", []))
+    if inputs is None:
+        inputs = list(source.manifest_or_disk().get("plan", {}).get("inputs", []))
     columns = list(dict.fromkeys(c for o in OUTCOMES.values() for c in o.columns))
-    monthly = store.read("monthly", columns=["run_id", "month", *columns])
+    monthly = source.read("monthly", columns=["run_id", "month", *columns])
     if monthly.empty:
         return pd.DataFrame()
-    runs = store.read("runs", columns=[*_IDENTITY, *inputs])
+    return _outcomes_of(monthly, source.read("runs", columns=[*_IDENTITY, *inputs]), inputs)
+
+
+def _outcomes_of(monthly: pd.DataFrame, runs: pd.DataFrame | None, inputs: Sequence[str]) -> pd.DataFrame:
+    """:func:`run_outcomes` of ``monthly`` after each run's identity (from ``runs``, or ``monthly``'s own)."""
+    if monthly.empty:
+        return pd.DataFrame()
+    order = [c for c in ("scenario", *inputs, "replicate", "seed", "run_id")
+             if runs is not None or c in monthly.columns]
+    if runs is None:
+        runs = monthly.drop_duplicates("run_id")[order]
     per_run = run_outcomes(monthly)
     runs = runs[runs["run_id"].isin(per_run.index)].reset_index(drop=True)
-    order = ["scenario", *inputs, "replicate", "seed", "run_id"]
     return pd.concat([runs[order], per_run.reindex(runs["run_id"]).reset_index(drop=True)], axis=1)

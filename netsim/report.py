@@ -49,7 +49,8 @@ from netsim.comparison import (
     holm,
     marketing_lifetimes,
 )
-from netsim.i18n import text
+from netsim.i18n import output_label, output_unit, text
+from netsim.outcomes import read_outcomes
 from netsim.store import MANIFEST, ResultStore, write_bytes_atomic, write_csv
 
 __all__ = ["KEY_OUTCOMES", "TIME_SERIES", "Batch", "ReportError", "cliffs_delta", "compare", "holm",
@@ -76,6 +77,8 @@ class Batch:
         monthly: The ``monthly`` table (one row per run x month).
         groups: The final per-group table, if stored.
         ties: The final ties, if the batch kept them.
+        outcomes: The run-level outcomes (:func:`netsim.outcomes.read_outcomes`); read from
+            ``monthly`` when not given.
         manifest: The store's manifest (empty for a table given directly).
         planned: Runs in the batch's plan (None if unknown).
         failed: Runs that raised.
@@ -85,6 +88,7 @@ class Batch:
     monthly: pd.DataFrame
     groups: pd.DataFrame | None = None
     ties: pd.DataFrame | None = None
+    outcomes: pd.DataFrame | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
     planned: int | None = None
     failed: int = 0
@@ -157,8 +161,9 @@ def read_batch(results: Path) -> Batch:
         monthly = monthly.sort_values("scenario", key=lambda c: c.map(rank), kind="stable", ignore_index=True)
     groups = store.read("groups") if (results / "groups").is_dir() else None
     ties = store.read("ties") if (results / "ties").is_dir() else None
-    return Batch(monthly, groups, None if ties is None or ties.empty else ties, manifest,
-                 manifest.get("plan", {}).get("runs"), failed, str(manifest.get("status", "complete")))
+    return Batch(monthly, groups, None if ties is None or ties.empty else ties, read_outcomes(store),
+                 manifest, manifest.get("plan", {}).get("runs"), failed,
+                 str(manifest.get("status", "complete")))
 
 
 def representative_runs(monthly: pd.DataFrame, arm_of_run: pd.Series,
@@ -352,6 +357,9 @@ def write_report(batch: Batch | pd.DataFrame, out: Path, *, formats: Sequence[st
     from netsim import charts
 
     if isinstance(batch, pd.DataFrame):
+        if "run_id" not in batch.columns:  # a table made by hand: a run = scenario x sweep point x replicate
+            labels = comparison_labels(batch, [c for c in batch.columns if "." in c])
+            batch = batch.assign(run_id=labels + "#" + batch["replicate"].astype(str))
         batch = Batch(batch)
     why = batch.incomplete()
     if why and not partial:
@@ -360,7 +368,8 @@ def write_report(batch: Batch | pd.DataFrame, out: Path, *, formats: Sequence[st
     warning = text("report.warning.partial", lang, why=why) if why else None
     monthly, inputs = batch.monthly, batch.inputs
     comparison = compare(monthly, inputs=inputs, reference=reference, own_values=batch.own_values())
-    lifetimes = marketing_lifetimes(monthly, inputs=inputs)
+    per_run = batch.outcomes if batch.outcomes is not None else read_outcomes(monthly, inputs=inputs)
+    lifetimes = marketing_lifetimes(per_run, monthly, inputs=inputs)
     footer, meta = _provenance(batch)
     charts.setup(lang)
     title = title or text("report.title", lang)
@@ -430,8 +439,8 @@ def write_report(batch: Batch | pd.DataFrame, out: Path, *, formats: Sequence[st
         sub = comparison.table[comparison.table["outcome"] == outcome]
         if sub.empty:
             continue
-        u = charts.unit(outcome, lang)
-        page.heading(charts.label(outcome, lang) + (f" ({u})" if u else ""))
+        u = output_unit(outcome, lang)
+        page.heading(output_label(outcome, lang) + (f" ({u})" if u else ""))
         page.table(head, [[r.arm + (" *" if r.arm == ref.label else ""), str(r.runs), _fmt(r.mean),
                            f"{_fmt(r.ci_low)} – {_fmt(r.ci_high)}" if not math.isnan(r.ci_low) else "",
                            _fmt(r.cliffs_delta, 2), _fmt(r.p_holm, 2), r.test]

@@ -16,7 +16,7 @@ from netsim.cli import cli
 from netsim.comparison import ReportError, marketing_lifetimes, rank_sum_test, resolve_reference
 from netsim.engines import InProcessEngine
 from netsim.measures import OUTPUTS
-from netsim.outcomes import OUTCOMES, timeline
+from netsim.outcomes import OUTCOMES, read_outcomes, timeline
 from netsim.report import (
     cliffs_delta,
     compare,
@@ -188,8 +188,8 @@ def test_a_thai_report_draws_with_thai_glyphs(sweep_batch, tmp_path):
         write_report(read_batch(sweep_batch), out, formats=["png", "svg"], dpi=60, lang="th")
     assert not [w for w in caught if "missing from font" in str(w.message)]
     text = (out / "report.md").read_text(encoding="utf-8")
-    assert "วิธีอ่านรายงานนี้" in text and "สัดส่วนกลุ่มในเครือข่ายที่มีโครงสร้าง" in text
-    assert "ความไว้วางใจต่อทีมวิจัยโดยเฉลี่ย" in (out / "sweep-1.svg").read_text(encoding="utf-8")
+    assert "วิธีอ่านรายงานนี้" in text and "กลุ่มในเครือข่ายที่มีโครงสร้าง" in text
+    assert "ความไว้วางใจต่อทีมวิจัย" in (out / "sweep-1.svg").read_text(encoding="utf-8")
 
 
 def test_an_incomplete_or_running_batch_is_refused_or_flagged(scenario_batch, tmp_path):
@@ -234,7 +234,7 @@ def test_marketing_lifetimes_count_spells_per_arm():
                             "run_id": ["r0"] * 4 + ["r1"] * 4,
                             "month": [0, 1, 2, 3] * 2, "marketing_network": [0, 1, 1, 0, 0, 0, 0, 0],
                             "marketing_network_districts": [0, 3, 4, 0, 0, 0, 0, 0]})
-    row = marketing_lifetimes(monthly).iloc[0]
+    row = marketing_lifetimes(read_outcomes(monthly), monthly).iloc[0]
     assert row["runs"] == 2 and row["formed"] == 1 and row["at_end_share"] == 0
     assert row["longest_median"] == 2 and row["first_month_median"] == 1 and row["districts_median"] == 4
 

@@ -17,7 +17,7 @@ from html import escape
 import numpy as np
 import pandas as pd
 
-from netsim.i18n import text
+from netsim.i18n import output_label, text
 
 __all__ = ["CHARTS", "Chart", "charts_png", "compare_svg", "line_chart_svg"]
 
@@ -30,7 +30,7 @@ class Chart:
 
     Attributes:
         title: Key of its title (:func:`netsim.i18n.text`).
-        outputs: The monthly outputs it draws (their words are ``output.NAME``).
+        outputs: The monthly outputs it draws (their words: :func:`netsim.i18n.output_label`).
         share: Whether the outputs are shares in [0, 1] (else counts from 0).
     """
 
@@ -93,7 +93,7 @@ def line_chart_svg(chart: Chart, monthly: pd.DataFrame, *, months: int, lang: st
         ly = top + h + 24 + i * 12
         out.append(f'<rect x="{lx}" y="{ly - 7}" width="10" height="3" fill="{colour}"/>'
                    f'<text x="{lx + 13}" y="{ly}" font-size="9">'
-                   f'{escape(text(f"output.{name}", lang))}</text>')
+                   f'{escape(output_label(name, lang))}</text>')
     out.append("</svg>")
     return "".join(out)
 
@@ -111,7 +111,7 @@ def charts_png(monthly: pd.DataFrame, *, months: int, lang: str = "en", title: s
     for ax, chart in zip(axes, CHARTS, strict=True):
         for i, name in enumerate(chart.outputs):
             ax.plot(monthly["month"], monthly[name], color=_COLOURS[i % len(_COLOURS)], lw=2,
-                    label=text(f"output.{name}", lang))
+                    label=output_label(name, lang))
         ax.set_title(text(chart.title, lang))
         ax.set_xlim(0, max(months, 1))
         ax.set_ylim(0, _top(chart, monthly) * 1.02)
@@ -146,7 +146,7 @@ def compare_svg(final: pd.DataFrame, outputs: Sequence[str], plans: Sequence[str
         parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
                  f'style="max-width:{width}px" class="netsim-compare" role="img">',
                  f'<text x="{left}" y="14" font-size="12" font-weight="bold">'
-                 f'{escape(text(f"output.{name}", lang))}</text>',
+                 f'{escape(output_label(name, lang))}</text>',
                  f'<rect x="{left}" y="{top}" width="{width - left - 8}" height="{h}" '
                  'fill="#fafafa" stroke="#ccc"/>']
         for v in (0.0, 0.5, 1.0):

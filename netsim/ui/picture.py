@@ -160,7 +160,7 @@ class Picture:
         ax.set_aspect("equal")
         ax.axis("off")
         handles = [Line2D([], [], marker="o", ls="", color=c, label=d) for d, c in self.legend]
-        handles += [Line2D([], [], marker=m, ls="", color="#666", label=text(f"ui.network_type.{k}", lang))
+        handles += [Line2D([], [], marker=m, ls="", color="#666", label=text(f"type.{k}", lang))
                     for k, (_, m) in SHAPES.items()]
         handles.append(Line2D([], [], marker="o", ls="", color="#fff", markeredgecolor="#111",
                               markeredgewidth=1.8, label=text("ui.coordinator", lang)))
@@ -203,7 +203,7 @@ def draw(model: NetworkModel, pos: np.ndarray, *, lang: str = "en") -> Picture:
     types = tuple(NETWORK_TYPES[t] for t in st.network_type)
     tips = []
     for g in model.groups:
-        state = (text(f"ui.network_type.{g.network_type}", lang) if g.participating
+        state = (text(f"type.{g.network_type}", lang) if g.participating
                  else text("ui.not_participating", lang))
         tips.append(text("ui.group_tip", lang, name=g.group_id, kind=text(f"kind.{g.kind}", lang),
                          district=g.district, state=state, degree=g.degree, trust=g.trust,

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from netsim.i18n import text
-from netsim.outcomes import OUTCOMES, Reading, timeline
+from netsim.outcomes import Reading, read_outcomes
 from netsim.scenario import ParamSpec, Scenario, ScenarioError, load_scenario, spec
 
 __all__ = ["COMPARED", "CONTROLS", "Comparison", "Control", "ScenarioFile", "build_model", "control",
@@ -234,14 +234,16 @@ class Comparison:
         return self
 
     def outcomes(self) -> pd.DataFrame:
-        """Per run: its plan (``scenario``) and each compared outcome at the final month (True/False)."""
+        """Per run (index ``run_id``): its plan (``scenario``) and each compared outcome at the final month.
+
+        Read through :func:`netsim.outcomes.read_outcomes`, as the batch summary and the report
+        read theirs.
+        """
         if self.monthly is None:
             return pd.DataFrame()
-        m = self.monthly
+        per_run = read_outcomes(self.monthly).set_index("run_id")
         at_end = Reading("end")
-        table = pd.DataFrame({o: at_end.holds(timeline(m, OUTCOMES[o])) for o in COMPARED})
-        plan_of = m.drop_duplicates("run_id").set_index("run_id")["scenario"]
-        return table.assign(scenario=plan_of.reindex(table.index).to_numpy())
+        return pd.DataFrame({o: at_end.of(per_run, o) for o in COMPARED}).assign(scenario=per_run["scenario"])
 
     def final(self) -> pd.DataFrame:
         """The final month of every run (one row per run), with its plan in ``scenario``."""
