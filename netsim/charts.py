@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 
     from netsim.comparison import Arm
 
-__all__ = ["ARM_COLOURS", "FORMATS", "TYPE_STYLE", "arm_styles", "marketing_chart", "network_types_chart",
-           "save", "setup", "snapshot_chart", "sweep_chart", "time_series_chart"]
+__all__ = ["ARM_COLOURS", "FORMATS", "TYPE_STYLE", "arm_names", "arm_styles", "marketing_chart",
+           "network_types_chart", "parameter_words", "save", "setup", "snapshot_chart", "sweep_chart",
+           "time_series_chart"]
 
 #: The formats a chart can be written in.
 FORMATS = ("png", "svg", "pdf")
@@ -66,13 +67,60 @@ def setup(lang: str) -> None:
 
 
 def arm_styles(arms: Sequence[Arm]) -> dict[str, dict[str, Any]]:
-    """Colour, line style and marker of each arm: fixed by its place in the batch."""
+    """Colour, line style and marker of each arm: fixed by its place in the batch.
+
+    With more arms than colours (a sweep), every arm is drawn in one colour: repeated
+    colours would suggest arms belong together; the arms' names tell them apart.
+    """
+    many = len(arms) > len(ARM_COLOURS)
     out = {}
     for i, arm in enumerate(arms):
-        out[arm.label] = {"color": ARM_COLOURS[i % len(ARM_COLOURS)],
+        out[arm.label] = {"color": ARM_COLOURS[0 if many else i],
                           "linestyle": _LINE_STYLES[i % len(_LINE_STYLES)],
                           "marker": _MARKERS[i % len(_MARKERS)]}
     return out
+
+
+def arm_names(arms: Sequence[Arm]) -> dict[str, str]:
+    """What a chart calls each arm: its label, shortened where that loses nothing.
+
+    In a sweep of one scenario the scenario's name is left out, and each swept key is
+    written by its last part (``interval=2``) when no two keys share it; the comparison
+    table keeps the full labels.
+    """
+    scenarios = {a.scenario for a in arms}
+    keys = list(dict.fromkeys(k for a in arms for k in a.point))
+    short = {k: k.rsplit(".", 1)[-1] for k in keys}
+    if len(set(short.values())) < len(keys):
+        short = {k: k for k in keys}
+    out = {}
+    for a in arms:
+        if not a.point:
+            out[a.label] = a.label
+            continue
+        point = ", ".join(f"{short[k]}={_value(v)}" for k, v in a.point.items())
+        out[a.label] = point if len(scenarios) == 1 else f"{a.scenario}: {point}"
+    return out
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def parameter_words(key: str, lang: str) -> str:
+    """A swept parameter as an axis shows it: its words and unit, and its key beneath."""
+    from netsim.i18n import parameter_text
+    from netsim.scenario import ScenarioError, spec
+
+    try:
+        unit = parameter_text(key, "unit", lang, spec(key).unit)
+    except ScenarioError:
+        unit = ""
+    words = parameter_text(key, "label", lang, key)
+    head = f"{words} ({unit})" if unit else words
+    return head if words == key else f"{head}\n{key}"
 
 
 def save(fig: Figure, out: Path, stem: str, *, formats: Sequence[str], dpi: int,
@@ -90,8 +138,13 @@ def save(fig: Figure, out: Path, stem: str, *, formats: Sequence[str], dpi: int,
             each format's own metadata fields.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.transforms import Bbox
+
     fig.canvas.draw()  # lay it out, so that the footer goes below everything drawn
-    box = fig.get_tightbbox(fig.canvas.get_renderer())  # inches
+    renderer = fig.canvas.get_renderer()
+    box = Bbox.union([fig.get_tightbbox(renderer)]  # inches, the figure's legends included
+                     + [legend.get_window_extent(renderer).transformed(fig.dpi_scale_trans.inverted())
+                        for legend in fig.legends])
     width, height = fig.get_size_inches()
     fig.text(max(box.x0, 0) / width, (box.y0 - 0.06) / height, footer, fontsize=5.5, color="#444444",
              ha="left", va="top")
@@ -125,7 +178,7 @@ def _warn(fig: Figure, warning: str | None) -> None:
 def time_series_chart(df: pd.DataFrame, arms: Sequence[Arm], outputs: Sequence[str], *, lang: str,
                       warning: str | None = None) -> Figure:
     """Outputs by month, one line per arm (mean over runs) and a band of the middle 95% of runs."""
-    styles = arm_styles(arms)
+    styles, names = arm_styles(arms), arm_names(arms)
     outputs = [o for o in outputs if o in df.columns]
     cols = 2
     rows = math.ceil(len(outputs) / cols)
@@ -138,7 +191,7 @@ def time_series_chart(df: pd.DataFrame, arms: Sequence[Arm], outputs: Sequence[s
             st = styles[arm.label]
             ax.plot(mean.index, mean.to_numpy(), color=st["color"], linestyle=st["linestyle"],
                     marker=st["marker"], markevery=max(1, len(mean) // 6), markersize=3.5, lw=1.4,
-                    label=arm.label)
+                    label=names[arm.label])
             ax.fill_between(mean.index, lo.to_numpy(), hi.to_numpy(), alpha=0.12, color=st["color"], lw=0)
         ax.set_title(output_label(output, lang))
         ax.set_xlabel(text("report.axis.month", lang))
@@ -168,7 +221,8 @@ def network_types_chart(table: pd.DataFrame, arms: Sequence[Arm], *, lang: str,
         ax.barh(y, sub["mean"], height, xerr=np.nan_to_num(err), capsize=2, color=colour, hatch=hatch,
                 edgecolor="black", linewidth=0.4, label=text(f"type.{kind}", lang),
                 error_kw={"elinewidth": 0.7})
-    ax.set_yticks(np.arange(len(labels)), labels)
+    names = arm_names(arms)
+    ax.set_yticks(np.arange(len(labels)), [names[a] for a in labels])
     ax.invert_yaxis()
     ax.set_xlabel(text("report.axis.networks_at_end", lang))
     ax.set_title(text("report.chart.networks", lang))
@@ -201,12 +255,15 @@ def marketing_chart(lifetimes: pd.DataFrame, arms: Sequence[Arm], *, lang: str,
     left.set_xlim(0, 1)
     left.set_xlabel(text("report.axis.share_of_runs", lang))
     left.set_title(text("report.chart.marketing_formed", lang))
-    right.barh(y, t["longest_median"].to_numpy(float), 0.7, color=colours, edgecolor="black", linewidth=0.4)
-    for yi, (n, f) in enumerate(zip(t["runs"], t["formed"], strict=True)):
-        right.text(0, yi, f"  {int(f)}/{int(n)}", va="center", fontsize=6.5)
+    longest = np.nan_to_num(t["longest_median"].to_numpy(float))
+    right.barh(y, longest, 0.7, color=colours, edgecolor="black", linewidth=0.4)
+    right.set_xlim(0, max(1.0, float(longest.max(initial=0))) * 1.18)
+    for yi, (n, f, x) in enumerate(zip(t["runs"], t["formed"], longest, strict=True)):
+        right.text(x, yi, f" {int(f)}/{int(n)}", va="center", ha="left", fontsize=6.5)
     right.set_xlabel(text("report.axis.months", lang))
     right.set_title(text("report.chart.marketing_lasts", lang))
-    left.set_yticks(y, [a.label for a in arms])
+    names = arm_names(arms)
+    left.set_yticks(y, [names[a.label] for a in arms])
     left.invert_yaxis()
     for ax in (left, right):
         ax.grid(axis="x", alpha=0.3, lw=0.5)
@@ -230,8 +287,9 @@ def sweep_chart(table: pd.DataFrame, scenario: str, inputs: Sequence[str], outpu
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
     x_key = inputs[0]
     y_key = inputs[1] if len(inputs) > 1 else None
-    for ax, output in zip(axes, outputs, strict=False):
+    for k, (ax, output) in enumerate(zip(axes, outputs, strict=False)):
         o = sub[sub["outcome"] == output]
+        bottom, left = k + cols >= len(outputs), k % cols == 0  # the swept keys are named on the outer panels
         if y_key is None:
             o = o.sort_values(x_key)
             xs = o[x_key].to_numpy()
@@ -240,7 +298,7 @@ def sweep_chart(table: pd.DataFrame, scenario: str, inputs: Sequence[str], outpu
                         markersize=3.5, capsize=2, lw=1.4)
             if reference is not None and reference.scenario == scenario:
                 ax.axvline(float(reference.point[x_key]), color="#555555", lw=0.8, ls=":")
-            ax.set_xlabel(x_key)
+            ax.set_xlabel(parameter_words(x_key, lang) if bottom else "")
             ax.set_ylabel(output_unit(output, lang))
             ax.grid(alpha=0.3, lw=0.5)
         else:
@@ -248,8 +306,8 @@ def sweep_chart(table: pd.DataFrame, scenario: str, inputs: Sequence[str], outpu
             image = ax.imshow(grid.to_numpy(float), origin="lower", aspect="auto", cmap="viridis")
             ax.set_xticks(range(grid.shape[1]), [str(v) for v in grid.columns], rotation=0)
             ax.set_yticks(range(grid.shape[0]), [str(v) for v in grid.index])
-            ax.set_xlabel(x_key)
-            ax.set_ylabel(y_key)
+            ax.set_xlabel(parameter_words(x_key, lang) if bottom else "")
+            ax.set_ylabel(parameter_words(y_key, lang) if left else "")
             values = grid.to_numpy(float)
             finite = values[np.isfinite(values)]
             middle = (finite.min() + finite.max()) / 2 if len(finite) else 0
@@ -290,13 +348,18 @@ def _position(values: Sequence[Any], wanted: Any) -> int | None:
     return None
 
 
-def _layout(graph: Any, districts: Sequence[str], node_district: Mapping[str, str]) -> dict[str, np.ndarray]:
+def _layout(graph: Any, districts: Sequence[str], node_district: Mapping[str, str],
+            ) -> tuple[dict[str, np.ndarray], dict[str, tuple[np.ndarray, float]]]:
     """Where each group is drawn: districts around a circle, each its own small circle.
 
     A district's groups are ordered by network, so a network's members sit together, and
     ties across districts cross the middle, where they are easy to see.
+
+    Returns:
+        Each group's position, and each district's centre and radius.
     """
     pos: dict[str, np.ndarray] = {}
+    circles: dict[str, tuple[np.ndarray, float]] = {}
     n = max(len(districts), 1)
     for i, d in enumerate(districts):
         angle = 2 * math.pi * i / n + math.pi / 2
@@ -305,23 +368,25 @@ def _layout(graph: Any, districts: Sequence[str], node_district: Mapping[str, st
                          key=lambda v: (int(graph.nodes[v].get("network_id", -1)) < 0,
                                         int(graph.nodes[v].get("network_id", -1)), v))
         radius = min(0.42, 0.06 + 0.035 * math.sqrt(len(members))) if n > 1 else 1.0
+        circles[d] = (centre, radius if len(members) > 1 else 0.0)
         for j, v in enumerate(members):
             a = 2 * math.pi * j / max(len(members), 1) + angle
             pos[v] = centre + radius * np.array([math.cos(a), math.sin(a)]) * (len(members) > 1)
-    return pos
+    return pos, circles
 
 
 def snapshot_chart(groups: pd.DataFrame, ties: pd.DataFrame, *, title: str, marketing: set[str],
                    lang: str, warning: str | None = None) -> Figure:
     """One run's network at its final month.
 
-    Participating groups are nodes, coloured by district and shaped by their network's
-    type; ties are lines whose width and darkness follow their strength; the members of
-    the cross-district marketing network are ringed and its ties drawn in vermillion.
-    Nodes are labelled with the group's name (or id) when there are at most 80.
+    Participating groups are nodes, one small circle per district with the district's
+    name beside it (and the district's colour, a second cue on screen), shaped by their
+    network's type; ties are lines whose width and darkness follow their strength; the
+    members of the cross-district marketing network are ringed and its ties drawn in
+    vermillion. Nodes are labelled with the group's name (or id), outward from their
+    district's circle, when there are at most 80. The legend sits above the picture.
     """
     import matplotlib.lines as mlines
-    import matplotlib.patches as mpatches
 
     from netsim.export import network_graph
 
@@ -330,8 +395,8 @@ def snapshot_chart(groups: pd.DataFrame, ties: pd.DataFrame, *, title: str, mark
     district = {v: str(graph.nodes[v]["district"]) for v in nodes}
     districts = sorted(set(district.values()))
     colour = {d: _DISTRICT_COLOURS[i % len(_DISTRICT_COLOURS)] for i, d in enumerate(districts)}
-    pos = _layout(graph, districts, district)
-    fig = _figure(PAGE_WIDTH, 6.2)
+    pos, circles = _layout(graph, districts, district)
+    fig = _figure(PAGE_WIDTH, 7.0)
     ax = fig.subplots()
     ax.set_axis_off()
     for u, v, d in graph.edges(data=True):
@@ -352,26 +417,35 @@ def snapshot_chart(groups: pd.DataFrame, ties: pd.DataFrame, *, title: str, mark
                    linewidths=[1.6 if v in marketing else 0.5 for v in members], zorder=3)
     if len(nodes) <= 80:
         for v in nodes:
-            x, y = pos[v]
-            ax.annotate(str(graph.nodes[v]["label"]), (x, y), xytext=(0, 5), textcoords="offset points",
-                        ha="center", fontsize=4.8, color="#222222", zorder=4)
-    district_handles = [mpatches.Patch(color=colour[d], label=d) for d in districts]
-    type_handles = [mlines.Line2D([], [], color="#777777", marker=m, linestyle="", markersize=6,
-                                  label=text(f"type.{k}", lang)) for k, (_, _, m) in TYPE_STYLE.items()]
-    other = [mlines.Line2D([], [], color="#333333", lw=0.4, alpha=0.3,
-                           label=text("report.legend.weak_tie", lang)),
-             mlines.Line2D([], [], color="#333333", lw=1.9, alpha=0.7,
-                           label=text("report.legend.strong_tie", lang)),
-             mlines.Line2D([], [], color=_MARKETING, lw=2, marker="o", markerfacecolor="white",
-                           markeredgecolor="black", markeredgewidth=1.5,
-                           label=text("report.legend.marketing", lang))]
-    first = ax.legend(handles=district_handles, title=text("report.legend.district", lang), loc="upper left",
-                      bbox_to_anchor=(1.0, 1.0), frameon=False)
-    ax.add_artist(first)
-    second = ax.legend(handles=type_handles, title=text("report.legend.network_type", lang),
-                       loc="center left", bbox_to_anchor=(1.0, 0.45), frameon=False)
-    ax.add_artist(second)
-    ax.legend(handles=other, loc="lower left", bbox_to_anchor=(1.0, 0.0), frameon=False)
+            centre, _ = circles[district[v]]
+            out = pos[v] - centre
+            length = float(np.hypot(*out))
+            dx, dy = (out / length) if length > 0 else (0.0, 1.0)
+            ax.annotate(str(graph.nodes[v]["label"]), pos[v], xytext=(6 * dx, 6 * dy),
+                        textcoords="offset points",
+                        ha="left" if dx > 0.3 else "right" if dx < -0.3 else "center",
+                        va="bottom" if dy > 0.3 else "top" if dy < -0.3 else "center",
+                        fontsize=4.8, color="#222222", zorder=4)
+    for d, (centre, radius) in circles.items():  # the district's name, outside its circle
+        norm = float(np.hypot(*centre))
+        direction = centre / norm if norm > 0 else np.array([0.0, 1.0])
+        x, y = centre + direction * (radius + 0.2)
+        ax.text(x, y, d, ha="center", va="center", fontsize=7.5, fontweight="bold", color="#111111",
+                bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": colour[d], "lw": 1.5}, zorder=5)
+    handles = [mlines.Line2D([], [], color="#777777", marker=m, linestyle="", markersize=6,
+                             label=text(f"type.{k}", lang)) for k, (_, _, m) in TYPE_STYLE.items()]
+    handles += [mlines.Line2D([], [], color="#333333", lw=0.4, alpha=0.3,
+                              label=text("report.legend.weak_tie", lang)),
+                mlines.Line2D([], [], color="#333333", lw=1.9, alpha=0.7,
+                              label=text("report.legend.strong_tie", lang)),
+                mlines.Line2D([], [], color=_MARKETING, lw=2, marker="o", markerfacecolor="white",
+                              markeredgecolor="black", markeredgewidth=1.5,
+                              label=text("report.legend.marketing", lang))]
+    fig.legend(handles=handles, loc="outside upper center", ncols=4, frameon=False,
+               title=text("report.legend.snapshot", lang))
+    reach = np.array([[*(c + sign * (r + 0.32))] for c, r in circles.values() for sign in (-1, 1)])
+    ax.set_xlim(reach[:, 0].min(), reach[:, 0].max())
+    ax.set_ylim(reach[:, 1].min(), reach[:, 1].max())
     ax.set_title(title)
     ax.set_aspect("equal")
     _warn(fig, warning)

@@ -30,8 +30,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LANGUAGES", "THAI_FONT_DIRS", "catalogue", "output_label", "output_unit", "text", "thai_font",
-           "use_fonts"]
+__all__ = ["LANGUAGES", "THAI_FONT_DIRS", "catalogue", "output_label", "output_unit", "parameter_text",
+           "text", "thai_font", "use_fonts"]
 
 #: The languages the words are kept in (the first is the fallback).
 LANGUAGES = ("en", "th")
@@ -94,6 +94,15 @@ def output_label(output: str, lang: str = "en") -> str:
 def output_unit(output: str, lang: str = "en") -> str:
     """A monthly output's unit in ``lang`` (``unit.OUTPUT``), as an axis shows it; "" if unknown."""
     return text(f"unit.{output}", lang) if f"unit.{output}" in catalogue(LANGUAGES[0]) else ""
+
+
+def parameter_text(key: str, part: str, lang: str, fallback: str) -> str:
+    """A parameter's words (``part``: ``label``, ``unit``, ``help``, ``choice.VALUE``) in ``lang``.
+
+    From ``param.KEY.PART`` in the words files; ``fallback`` (the schema's) where they have none.
+    """
+    found = text(f"param.{key}.{part}", lang)
+    return fallback if found == f"param.{key}.{part}" else found
 
 
 @cache

@@ -55,6 +55,7 @@ PACKAGE = Path(__file__).resolve().parent
 NOT_MODEL: tuple[str, ...] = (
     "__init__.py", "_cache.py", "version.py", "cli.py", "ui", "report.py", "export.py",
     "provenance.py", "engines.py", "store.py", "discovery.py", "sensitivity.py", "i18n.py", "charts.py",
+    "comparison.py",
 )
 
 

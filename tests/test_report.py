@@ -189,7 +189,36 @@ def test_a_thai_report_draws_with_thai_glyphs(sweep_batch, tmp_path):
     assert not [w for w in caught if "missing from font" in str(w.message)]
     text = (out / "report.md").read_text(encoding="utf-8")
     assert "วิธีอ่านรายงานนี้" in text and "กลุ่มในเครือข่ายที่มีโครงสร้าง" in text
-    assert "ความไว้วางใจต่อทีมวิจัย" in (out / "sweep-1.svg").read_text(encoding="utf-8")
+    sweep = (out / "sweep-1.svg").read_text(encoding="utf-8")
+    assert "ความไว้วางใจต่อทีมวิจัย" in sweep
+    # the swept parameters are named on the axes in words, with the unit, and by key
+    from netsim.i18n import text as words
+
+    assert words("param.forum.interval.label", "th") in sweep and "forum.interval" in sweep
+    assert words("param.forum.interval.unit", "th") in sweep
+
+
+def test_charts_name_sweep_arms_briefly_and_give_colours_only_when_they_tell_arms_apart():
+    from netsim.charts import ARM_COLOURS, arm_names, arm_styles
+    from netsim.comparison import Arm
+
+    def sweep(scenarios, keys, values):
+        return [Arm(f"{s} " + " ".join(f"{k}={v}" for k in keys), s, dict.fromkeys(keys, v))
+                for s in scenarios for v in values]
+
+    one = sweep(["base"], ["forum.interval", "followup.visits_per_month"], [2, 4])
+    assert list(arm_names(one).values()) == ["interval=2, visits_per_month=2",
+                                             "interval=4, visits_per_month=4"]
+    two = sweep(["base", "other"], ["forum.interval"], [2])
+    assert list(arm_names(two).values()) == ["base: interval=2", "other: interval=2"]
+    clash = sweep(["base"], ["forum.interval", "review.interval"], [3])
+    assert list(arm_names(clash).values()) == ["forum.interval=3, review.interval=3"]
+    plain = [Arm("baseline", "baseline"), Arm("no_intervention", "no_intervention")]
+    assert arm_names(plain) == {"baseline": "baseline", "no_intervention": "no_intervention"}
+    few = {v["color"] for v in arm_styles(sweep(["s"], ["forum.interval"], range(3))).values()}
+    more = sweep(["s"], ["forum.interval"], range(len(ARM_COLOURS) + 1))
+    many = {v["color"] for v in arm_styles(more).values()}
+    assert len(few) == 3 and len(many) == 1
 
 
 def test_an_incomplete_or_running_batch_is_refused_or_flagged(scenario_batch, tmp_path):

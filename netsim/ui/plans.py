@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from netsim.i18n import text
+from netsim.i18n import parameter_text, text
 from netsim.outcomes import Reading, read_outcomes
 from netsim.scenario import ParamSpec, Scenario, ScenarioError, load_scenario, spec
 
@@ -98,8 +98,7 @@ def control(key: str, lang: str = "en") -> Control:
     s = spec(key)
 
     def words(part: str, fallback: str) -> str:
-        found = text(f"param.{key}.{part}", lang)
-        return fallback if found == f"param.{key}.{part}" else found
+        return parameter_text(key, part, lang, fallback)
 
     return Control(s, words("label", key), words("help", s.help), words("unit", s.unit),
                    tuple((c, words(f"choice.{c}", c)) for c in s.choices))
