@@ -71,6 +71,10 @@ def _native(value: Any) -> Any:
     return value
 
 
+#: Node attributes the export writes itself (``id`` is the CSV nodes table's first column).
+_EXPORT_OWN = frozenset({"label", "id"})
+
+
 def network_graph(groups: pd.DataFrame, ties: pd.DataFrame | dict[str, np.ndarray]) -> nx.Graph:
     """The network of one run at one month as a graph.
 
@@ -82,7 +86,9 @@ def network_graph(groups: pd.DataFrame, ties: pd.DataFrame | dict[str, np.ndarra
     Returns:
         An undirected graph: nodes named by ``group_id`` with every other per-group
         column as an attribute, and ``name`` and ``label`` (the groups file's name, or the
-        id); edges with ``strength`` (also as ``weight``), ``kind`` and ``formed``.
+        id); edges with ``strength`` (also as ``weight``), ``kind`` and ``formed``. A
+        groups file's own column named like the export's (``label``, ``id``) is kept as
+        ``survey_label``, ``survey_id``.
     """
     import networkx as nx
 
@@ -92,8 +98,9 @@ def network_graph(groups: pd.DataFrame, ties: pd.DataFrame | dict[str, np.ndarra
     ties = pd.DataFrame(ties)
     graph = nx.Graph()
     attributes = [c for c in groups.columns if c not in _NOT_ATTRIBUTES]
+    renamed = {c: f"survey_{c}" if c in _EXPORT_OWN else c for c in attributes}
     for row in groups.to_dict("records"):
-        node = {c: _native(row[c]) for c in attributes}
+        node = {renamed[c]: _native(row[c]) for c in attributes}
         node["name"] = str(node.get("name", "") or "") or str(row["group_id"])  # the survey's, or the id
         graph.add_node(str(row["group_id"]), label=node["name"], **node)
     for a, b, strength, kind, formed in ties[list(TIE_COLUMNS)].itertuples(index=False):

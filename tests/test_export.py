@@ -108,6 +108,22 @@ def test_export_command_keeps_a_surveys_thai_names_and_extra_columns(tmp_path, t
     assert nodes.loc["U1", "label"] == "กลุ่มทอผ้าไหม"
 
 
+def test_a_surveys_own_label_and_id_columns_are_kept_beside_the_exports(tmp_path, thai_survey):
+    lines = thai_survey.split("\r\n")
+    lines = [lines[0] + ",label,id"] + [f"{line},ป้าย {i},S{i}" for i, line in enumerate(lines[1:-1])]
+    survey = tmp_path / "survey.csv"
+    survey.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    for fmt, out in (("gexf", tmp_path / "net.gexf"), ("csv", tmp_path / "net.csv")):
+        result = CliRunner().invoke(cli, ["export", "scenarios/baseline.toml", "--groups", str(survey),
+                                          "--set", "recruitment.enabled=false", "--format", fmt,
+                                          "--out", str(out)])
+        assert result.exit_code == 0, result.output
+    g = nx.read_gexf(tmp_path / "net.gexf")
+    assert g.nodes["U1"]["label"] == "กลุ่มทอผ้าไหม" and g.nodes["U1"]["survey_label"] == "ป้าย 2"
+    nodes = pd.read_csv(tmp_path / "net-nodes.csv", dtype=str, keep_default_na=False)
+    assert list(nodes["id"]) == list(g.nodes) and list(nodes["survey_id"]) == ["S0", "S1", "S2"]
+
+
 def test_a_batch_that_keeps_ties_exports_a_stored_run(tmp_path, baseline):
     sc = baseline.with_overrides({"run.months": 6})
     plan = nb.make_plan([sc], replicates=2, seed=3, keep_ties=True)

@@ -238,3 +238,14 @@ def test_asset_list_follows_the_installed_solara():
     assert any(p.startswith("@widgetti/solara-vuetify3-app@") for p in found)
     assert "requirejs@2.3.6" in found and any(p.startswith("font-awesome@") for p in found)
     assert all(re.fullmatch(r"(@[\w.-]+/)?[\w.-]+@[\w.-]+", p) for p in found)
+
+
+def test_a_surveys_names_label_the_groups_on_the_page(tmp_path, thai_survey):
+    survey = tmp_path / "survey.csv"
+    survey.write_text(thai_survey, encoding="utf-8")
+    scenario = load_scenario("scenarios/baseline.toml").with_overrides(
+        {"population.groups_file": str(survey), "recruitment.enabled": False, "run.months": 2})
+    model = NetworkModel(scenario=scenario, rng=1)
+    pic = picture.draw(model, picture.layout(model), lang="th")
+    weavers = next(g for g in model.groups if g.group_id == "U1")
+    assert "กลุ่มทอผ้าไหม (U1)" in pic.tip[weavers.row]

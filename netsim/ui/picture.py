@@ -205,7 +205,8 @@ def draw(model: NetworkModel, pos: np.ndarray, *, lang: str = "en") -> Picture:
     for g in model.groups:
         state = (text(f"type.{g.network_type}", lang) if g.participating
                  else text("ui.not_participating", lang))
-        tips.append(text("ui.group_tip", lang, name=g.group_id, kind=text(f"kind.{g.kind}", lang),
+        name = g.name if g.name == g.group_id else f"{g.name} ({g.group_id})"  # the survey's name, if any
+        tips.append(text("ui.group_tip", lang, name=name, kind=text(f"kind.{g.kind}", lang),
                          district=g.district, state=state, degree=g.degree, trust=g.trust,
                          inspiration=g.inspiration)
                     + ("\n" + text("ui.coordinator", lang) if lead[g.row] else ""))
