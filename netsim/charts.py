@@ -34,8 +34,9 @@ __all__ = ["ARM_COLOURS", "FORMATS", "TYPE_STYLE", "arm_names", "arm_styles", "m
 
 #: The formats a chart can be written in.
 FORMATS = ("png", "svg", "pdf")
-#: Okabe and Ito's colour-blind-safe palette, one colour per arm in the batch's order.
-ARM_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442")
+#: Okabe and Ito's colour-blind-safe palette, one colour per arm in the batch's order; its pale
+#: yellow (too faint as a line on white paper) replaced by Paul Tol's olive.
+ARM_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#999933")
 _LINE_STYLES = ("-", "--", "-.", ":")
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 #: Network types: colour, hatch and marker, the same in every chart.
@@ -179,6 +180,7 @@ def time_series_chart(df: pd.DataFrame, arms: Sequence[Arm], outputs: Sequence[s
                       warning: str | None = None) -> Figure:
     """Outputs by month, one line per arm (mean over runs) and a band of the middle 95% of runs."""
     styles, names = arm_styles(arms), arm_names(arms)
+    band = 0.12 if len(arms) <= 4 else 0.06  # many bands laid over each other turn to mud
     outputs = [o for o in outputs if o in df.columns]
     cols = 2
     rows = math.ceil(len(outputs) / cols)
@@ -192,7 +194,7 @@ def time_series_chart(df: pd.DataFrame, arms: Sequence[Arm], outputs: Sequence[s
             ax.plot(mean.index, mean.to_numpy(), color=st["color"], linestyle=st["linestyle"],
                     marker=st["marker"], markevery=max(1, len(mean) // 6), markersize=3.5, lw=1.4,
                     label=names[arm.label])
-            ax.fill_between(mean.index, lo.to_numpy(), hi.to_numpy(), alpha=0.12, color=st["color"], lw=0)
+            ax.fill_between(mean.index, lo.to_numpy(), hi.to_numpy(), alpha=band, color=st["color"], lw=0)
         ax.set_title(output_label(output, lang))
         ax.set_xlabel(text("report.axis.month", lang))
         ax.set_ylabel(output_unit(output, lang))
@@ -251,7 +253,7 @@ def marketing_chart(lifetimes: pd.DataFrame, arms: Sequence[Arm], *, lang: str,
     ci = np.array([wilson_interval(int(f), int(n)) for f, n in zip(t["formed"], t["runs"], strict=True)])
     err = np.vstack([shares - ci[:, 0], ci[:, 1] - shares]).clip(min=0)
     left.barh(y, shares, 0.7, xerr=np.nan_to_num(err), color=colours, edgecolor="black", linewidth=0.4,
-              capsize=2, error_kw={"elinewidth": 0.7})
+              capsize=2, error_kw={"elinewidth": 0.9, "ecolor": "#808080"})  # seen on a black bar too
     left.set_xlim(0, 1)
     left.set_xlabel(text("report.axis.share_of_runs", lang))
     left.set_title(text("report.chart.marketing_formed", lang))
@@ -404,7 +406,8 @@ def snapshot_chart(groups: pd.DataFrame, ties: pd.DataFrame, *, title: str, mark
         inside = u in marketing and v in marketing
         (x0, y0), (x1, y1) = pos[u], pos[v]
         ax.plot([x0, x1], [y0, y1], color=_MARKETING if inside else "#333333",
-                lw=(0.6 + 2.2 * s) if inside else 0.25 + 1.6 * s, alpha=0.9 if inside else 0.15 + 0.55 * s,
+                lw=(0.4 + 1.8 * s) if inside else 0.25 + 1.6 * s,  # width by strength, marketing ties too
+                alpha=(0.35 + 0.6 * s) if inside else 0.15 + 0.55 * s,
                 zorder=2 if inside else 1, solid_capstyle="round")
     for kind, (_, _, marker) in TYPE_STYLE.items():
         members = [v for v in nodes if str(graph.nodes[v].get("network_type", "none")) == kind]
