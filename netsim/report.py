@@ -8,8 +8,8 @@
 * ``networks.FMT``: loose, structured and shared-ideology networks at the end per arm;
 * ``marketing.FMT``: how often a cross-district marketing network forms and how long it
   lasts, per arm (read through :mod:`netsim.outcomes`);
-* ``sweep-SCENARIO.FMT``: for a sweep, the final-month outcomes over the swept values
-  (a line for one key, heat maps for two or more);
+* ``sweep-N.FMT`` (one per swept scenario, on the page before the bar charts): the
+  final-month outcomes over the swept values (a line for one key, heat maps for two or more);
 * ``snapshot-N.FMT``: the network of a representative run of an arm at its final month,
   when the batch kept its ties (``netsim batch --keep-ties``). The representative run is
   the one whose final-month outcomes lie closest to the arm's medians (each outcome's
@@ -407,13 +407,7 @@ def write_report(batch: Batch | pd.DataFrame, out: Path, *, formats: Sequence[st
         page.heading(text("report.h.over_time", lang))
         show(save(charts.time_series_chart(df, arms, TIME_SERIES, lang=lang, warning=warning), "outcomes",
                   "outcomes by month"), text("report.caption.outcomes", lang))
-    if len(arms) <= 3 * MAX_ARMS_DRAWN:
-        page.heading(text("report.h.networks", lang))
-        show(save(charts.network_types_chart(comparison.table, arms, lang=lang, warning=warning), "networks",
-                  "networks at the end"), text("report.caption.networks", lang))
-        show(save(charts.marketing_chart(lifetimes, arms, lang=lang, warning=warning), "marketing",
-                  "marketing network"), text("report.caption.marketing", lang))
-    if inputs:
+    if inputs:  # a sweep is read first as a sweep, then arm by arm
         page.heading(text("report.h.sweep", lang))
         page.para(text("report.sweep_note", lang, keys=", ".join(inputs)))
         for i, scenario in enumerate(dict.fromkeys(a.scenario for a in arms)):
@@ -421,6 +415,12 @@ def write_report(batch: Batch | pd.DataFrame, out: Path, *, formats: Sequence[st
                                      reference=ref, warning=warning)
             show(save(fig, f"sweep-{i + 1}", f"sweep of {scenario}"),
                  text("report.caption.sweep", lang, scenario=scenario))
+    if len(arms) <= 3 * MAX_ARMS_DRAWN:
+        page.heading(text("report.h.networks", lang))
+        show(save(charts.network_types_chart(comparison.table, arms, lang=lang, warning=warning), "networks",
+                  "networks at the end"), text("report.caption.networks", lang))
+        show(save(charts.marketing_chart(lifetimes, arms, lang=lang, warning=warning), "marketing",
+                  "marketing network"), text("report.caption.marketing", lang))
     page.heading(text("report.h.marketing", lang))
     page.para(text("report.marketing_note", lang))
     m_head = [text("report.col.arm", lang), text("report.col.runs", lang), text("report.col.formed", lang),
