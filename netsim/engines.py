@@ -239,8 +239,10 @@ class DaskEngine:
         # result (its memory manager drops the others once no task on a worker needs them),
         # and a scattered value whose last copy dies with its worker is lost for good, with
         # every chunk still to run; a task's result is computed again on another worker.
-        self._context = self._client.submit(_the_context, context, key=f"netsim-context-{time.time_ns()}",
-                                            pure=False)
+        with warnings.catch_warnings():  # "Sending large graph": sent once, on purpose (a large survey)
+            warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+            self._context = self._client.submit(_the_context, context, key=f"netsim-context-{time.time_ns()}",
+                                                pure=False)
 
     def results(self, chunks: Sequence[Chunk]) -> Iterator[ChunkResult]:
         """Submit every chunk (Dask retries a task whose worker died); yield as they finish."""

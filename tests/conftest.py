@@ -201,6 +201,19 @@ def dask_cluster():
             p.wait(timeout=10)
 
 
+@pytest.fixture
+def dask_scheduler(dask_cluster, monkeypatch) -> str:
+    """The address of the session's Dask cluster, given time to answer on a busy machine.
+
+    The engine waits 5 s for a scheduler that may not be there (what a user waits);
+    this one is known to be up, and a machine under load once took longer to connect.
+    """
+    from netsim import engines
+
+    monkeypatch.setattr(engines, "DASK_CONNECT_TIMEOUT", 60.0)
+    return dask_cluster
+
+
 #: A survey as field staff save it from a spreadsheet: CRLF line ends, a Thai name column,
 #: Thai district names, and extra columns (village, phone, notes with a formula-like cell).
 THAI_SURVEY = "\r\n".join([

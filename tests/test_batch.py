@@ -180,12 +180,12 @@ def test_a_stored_run_is_reproduced_by_its_seed(tmp_path):
 # -- engines give identical tables ----------------------------------------------------------
 
 
-def test_same_tables_on_one_worker_two_workers_and_dask(tmp_path, dask_cluster):
+def test_same_tables_on_one_worker_two_workers_and_dask(tmp_path, dask_scheduler):
     args = [SC["baseline"], SC["forums_only"], "--replicates", "3", "--sweep", "forum.tie_gain=0.2,0.4",
             "--seed", "11", *SMALL]
     results = {}
     for name, engine in [("one", ["--workers", "1"]), ("two", ["--workers", "2", "--chunk", "2"]),
-                         ("dask", ["--dask", dask_cluster, "--chunk", "3"])]:
+                         ("dask", ["--dask", dask_scheduler, "--chunk", "3"])]:
         r = invoke("batch", *args, *engine, "--out", str(tmp_path / name))
         assert r.exit_code == 0, r.output
         results[name] = tables(tmp_path / name)

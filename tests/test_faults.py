@@ -19,7 +19,6 @@ import pytest
 from click.testing import CliRunner
 
 from netsim import batch as nb
-from netsim import engines
 from netsim import store as ns
 from netsim.cli import cli
 from netsim.engines import make_engine
@@ -213,12 +212,8 @@ class DiesOnce(dict):
 
 
 @pytest.mark.parametrize("on_dask", [False, True], ids=["local-pool", "dask"])
-def test_a_worker_killed_mid_chunk_is_retried_and_the_batch_completes(tmp_path, baseline, request, on_dask,
-                                                                      monkeypatch):
-    dask = request.getfixturevalue("dask_cluster") if on_dask else None  # its workers can import DiesOnce
-    # the cluster is known to be up: connecting to it may take longer than a user is kept waiting
-    # for a scheduler that may not be there (5 s) when the machine is busy
-    monkeypatch.setattr(engines, "DASK_CONNECT_TIMEOUT", 60.0)
+def test_a_worker_killed_mid_chunk_is_retried_and_the_batch_completes(tmp_path, baseline, request, on_dask):
+    dask = request.getfixturevalue("dask_scheduler") if on_dask else None  # its workers can import DiesOnce
     # chunks of 4 runs over 2 sweep points each: a worker looks its scenario up once per point,
     # so its second look comes after two runs of the chunk are done
     plan = nb.make_plan([baseline.with_overrides({"run.months": 6})],
@@ -240,8 +235,7 @@ def test_a_worker_killed_mid_chunk_is_retried_and_the_batch_completes(tmp_path, 
     assert monthly.groupby("run_id").size().eq(7).all() and monthly["run_id"].nunique() == 8
 
 
-def test_dask_goes_on_after_every_worker_holding_the_batch_s_context_dies(tmp_path, baseline, dask_cluster,
-                                                                           monkeypatch):
+def test_dask_goes_on_after_every_worker_holding_the_batch_s_context_dies(tmp_path, baseline, dask_scheduler):
     """The context every chunk needs outlives the workers that hold it.
 
     Dask keeps a single copy of a value once no task on another worker needs it, so a
@@ -250,11 +244,10 @@ def test_dask_goes_on_after_every_worker_holding_the_batch_s_context_dies(tmp_pa
     """
     from distributed import Client
 
-    monkeypatch.setattr(engines, "DASK_CONNECT_TIMEOUT", 60.0)
     plan = nb.make_plan([baseline.with_overrides({"run.months": 6})], replicates=4, seed=3)
-    engine = make_engine(nb.RunContext.for_plan(plan), workers=2, dask=dask_cluster)
+    engine = make_engine(nb.RunContext.for_plan(plan), workers=2, dask=dask_scheduler)
     try:
-        with Client(dask_cluster, timeout="60s") as client:
+        with Client(dask_scheduler, timeout="60s") as client:
             for pid in client.run(os.getpid).values():
                 os.kill(pid, signal.SIGKILL)
         outcome = nb.run_batch(plan, ResultStore(tmp_path / "s"), engine, chunk=2, command=["test"])
