@@ -369,6 +369,8 @@ def write_report(batch: Batch | pd.DataFrame, out: Path, *, formats: Sequence[st
     monthly, inputs = batch.monthly, batch.inputs
     comparison = compare(monthly, inputs=inputs, reference=reference, own_values=batch.own_values())
     per_run = batch.outcomes if batch.outcomes is not None else read_outcomes(monthly, inputs=inputs)
+    rank = {run: i for i, run in enumerate(pd.unique(monthly["run_id"]))}  # the batch's order, as the arms
+    per_run = per_run.sort_values("run_id", key=lambda c: c.map(rank), kind="stable", ignore_index=True)
     lifetimes = marketing_lifetimes(per_run, monthly, inputs=inputs)
     footer, meta = _provenance(batch)
     charts.setup(lang)

@@ -148,6 +148,8 @@ def test_a_scenario_batch_report_has_every_file_and_its_table_equals_the_results
         assert math.isclose(row["mean"], values.mean(), rel_tol=1e-9, abs_tol=1e-12)
     spells = timeline(monthly, OUTCOMES["marketing"])
     lifetimes = pd.read_csv(out / "marketing.csv").set_index("scenario")
+    assert list(lifetimes.index) == list(dict.fromkeys(table["scenario"])) == \
+        ["baseline", "no_intervention", "marketing_forum"]  # the batch's order, in every table
     for scenario, runs in monthly.groupby("scenario")["run_id"].unique().items():
         assert lifetimes.loc[scenario, "formed"] == int(spells.loc[runs, "ever"].sum())
     page = (out / "report.html").read_text(encoding="utf-8")
