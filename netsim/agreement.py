@@ -2,7 +2,8 @@
 
 Goal agreement decides joint activity and introductions and is reported along ties;
 value alignment is reported along ties and decides a network's shared ideology; degrees
-are reported and used by the classifier. Each is defined here once, as compiled functions
+are reported and used by the classifier; which ties each group keeps up decides which
+ties wear. Each is defined here once, as compiled functions
 the processes, the classifier and the measures all call.
 
 Example:
@@ -17,7 +18,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["degrees", "goal_agreement", "goal_agreement_of", "set_alignment", "value_alignment_of"]
+__all__ = ["degrees", "goal_agreement", "goal_agreement_of", "kept_up", "set_alignment", "value_alignment_of"]
 
 
 @numba.njit(cache=True)
@@ -86,3 +87,22 @@ def degrees(n: int, a: np.ndarray, b: np.ndarray, node_in: np.ndarray) -> np.nda
             degree[a[e]] += 1
             degree[b[e]] += 1
     return degree
+
+
+@numba.njit(cache=True)
+def kept_up(n: int, a: np.ndarray, b: np.ndarray, strength: np.ndarray,
+            capacity: int) -> np.ndarray:  # pragma: no cover - compiled
+    """Which of the ties ``(a[e], b[e])`` their two groups keep up, each group at most ``capacity``.
+
+    Groups give their upkeep to their strongest ties first: the ties are taken strongest
+    first (equal strengths in tie order) and a tie is kept up when both its groups still
+    have room for it. Every group then keeps up at most ``capacity`` ties.
+    """
+    kept = np.zeros(len(a), np.bool_)
+    room = np.full(n, capacity, np.int64)
+    for e in np.argsort(-strength, kind="mergesort"):
+        if room[a[e]] > 0 and room[b[e]] > 0:
+            kept[e] = True
+            room[a[e]] -= 1
+            room[b[e]] -= 1
+    return kept

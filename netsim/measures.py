@@ -80,6 +80,10 @@ OUTPUT_TABLE: tuple[Output, ...] = (
     Output("network_ties", "ties that count for networks: between participants, at least "
            "`emergence.tie_threshold` strong and used for joint activity within "
            "`emergence.tie_memory` months", "ties", True, "Ties that count for networks", "{:.0f}"),
+    Output("joint_activity", "ties between participants along which the two groups worked together "
+           "this month (Section 7.4)", "ties", True, "Joint activity", "{:.0f}"),
+    Output("joint_marketing", "of `joint_activity`, ties whose joint activity was joint marketing "
+           "(both groups put marketing first)", "ties", True, "Joint marketing", "{:.0f}"),
     Output("network_density", "`network_ties` / (p (p − 1) / 2) for p participants; NaN if p ≤ 1",
            "share of possible ties", False, "Density of the ties that count", "{:.2f}"),
     Output("network_clustering", "average local clustering coefficient over participants in the graph "
@@ -333,6 +337,8 @@ def _month_outputs(s, a, b, em, month):  # pragma: no cover - compiled
         modularity=modularity,
         cross_district_tie_share=cross,
         network_ties=float(m),
+        joint_activity=float(em.joint_activity),
+        joint_marketing=float(em.joint_marketing),
         network_density=network_density,
         network_clustering=network_clustering,
         isolated_share=isolated_share,

@@ -172,11 +172,16 @@ class EmergenceKernel(NamedTuple):
     dissolve_after: int
     meeting_gain: float
     leadership_gain: float
+    tie_capacity: int
 
 
-def classify_params(p: EmergenceParams) -> EmergenceKernel:
-    """The emergence parameters as the compiled classifier takes them."""
-    return record(EmergenceKernel, p)
+def classify_params(p: EmergenceParams, tie_capacity: int = 0) -> EmergenceKernel:
+    """The emergence parameters as the compiled classifier takes them.
+
+    ``tie_capacity`` (``decay.tie_capacity``) is read only by the forums' meetings
+    (``processes/emergence.py``); classifying alone does not need it.
+    """
+    return record(EmergenceKernel, p, tie_capacity=tie_capacity)
 
 
 @numba.njit(cache=True)

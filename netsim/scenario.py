@@ -102,8 +102,12 @@ def param(default: Any, *, low: float | None = None, high: float | None = None,
             that define an outcome).
         unit: Unit, in words.
         defines_outcome: The parameter is a threshold that defines an outcome (what counts
-            as a network, a structured one, a marketing network), not a mechanism of the
-            programme. Sensitivity analysis leaves it out unless asked for it.
+            as a network, a structured one, a marketing network): a definition chosen by
+            the observer, not a rate of the programme. Because structured network forums
+            act (they meet, their coordinators grow), such a threshold also decides which
+            clusters do, so it changes behaviour as well as the count; its effect is shown
+            across its span by ``calibration/thresholds.py``. Sensitivity analysis and
+            calibration leave it out unless asked for it.
         help: What it means.
     """
     extra: dict[str, Any] = {"unit": unit}
@@ -425,15 +429,16 @@ class EmergenceParams(_Section):
 
 
 class DecayParams(_Section):
-    """Decay of unused ties (decay.py)."""
+    """Upkeep and decay of ties (decay.py; the upkeep is read by interaction and forum meetings too)."""
 
     rate: float = param(0.1, low=0.0, high=1.0, span=(0.02, 0.25), unit="share per month",
                         help="Share of strength an unused tie loses each month.")
     floor: float = param(0.05, low=0.0, high=1.0, span=(0.01, 0.1), unit="strength",
                          help="A tie weaker than this vanishes.")
-    tie_capacity: int = param(8, low=1, high=10_000, span=(4, 15), unit="ties",
-                              help="Ties a group can keep up: a tie of a group with more wears "
-                                   "faster, in proportion to the excess, even when used.")
+    tie_capacity: int = param(6, low=1, high=10_000, span=(3, 12), unit="ties",
+                              help="Ties a group can keep up, its strongest: only ties both groups "
+                                   "keep up carry joint activity and forum meetings and are "
+                                   "protected from decay by use.")
     value_durability: float = param(0.5, low=0.0, high=1.0, span=(0.0, 0.9), unit="share",
                                     help="How much shared values slow an unused tie's decay: its "
                                          "rate is times 1 - value_durability * the pair's value alignment.")

@@ -122,9 +122,9 @@ class KernelParams:
         self.params = p
         self.month_params = MonthParams(forum=forum.kernel_params(p.forum),
                                         followup=followup.kernel_params(p.followup),
-                                        interaction=interaction.kernel_params(p.interaction),
+                                        interaction=interaction.kernel_params(p.interaction, p.decay),
                                         review=review.kernel_params(p.review),
-                                        emergence=emergence.kernel_params(p.emergence),
+                                        emergence=emergence.kernel_params(p.emergence, p.decay),
                                         decay=decay.kernel_params(p.decay))
         # each process's room is linear in the groups
         self.room = (forum.tie_room(p.forum, 1) + followup.tie_room(p.followup, 1)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from netsim.processes.decay import decay_ties
 from netsim.scenario import DecayParams
@@ -55,13 +56,17 @@ def test_unused_tie_fades_away_after_enough_months():
     assert months == expected
 
 
-def test_a_group_with_more_ties_than_it_can_keep_wears_them_even_when_used():
+def test_a_group_keeps_up_only_its_strongest_ties_and_lets_the_rest_wear_even_when_used():
     ties = Ties(6)
-    ties.reinforce(np.array([0, 0, 0, 0, 4]), np.array([1, 2, 3, 4, 5]), 0.8, kind=EXCHANGE, month=2)
+    ties.reinforce(np.array([0, 0, 0, 0, 4]), np.array([1, 2, 3, 4, 5]),
+                   np.array([0.9, 0.8, 0.7, 0.6, 0.5]), kind=EXCHANGE, month=2)
     decay_ties(ties, DecayParams(rate=0.1, floor=0.05, tie_capacity=2), month=2)  # all used this month
-    hub = ties.a == 0  # group 0 has 4 ties, twice its capacity: each wears by rate * (4 / 2 - 1)
-    assert np.allclose(ties.strength[hub], 0.8 * 0.9)
-    assert np.isclose(ties.strength[~hub][0], 0.8 * (1 - 0.1 * 0.0))  # 4-5: group 4 has 2 ties
+    strength = dict(zip(zip(ties.a.tolist(), ties.b.tolist(), strict=True), ties.strength.tolist(), strict=True))
+    assert strength[(0, 1)] == pytest.approx(0.9)  # group 0's two strongest are kept up
+    assert strength[(0, 2)] == pytest.approx(0.8)
+    assert strength[(0, 3)] == pytest.approx(0.7 * 0.9)  # beyond its room: wears though used
+    assert strength[(0, 4)] == pytest.approx(0.6 * 0.9)
+    assert strength[(4, 5)] == pytest.approx(0.5)  # group 4 has room: 0-4 was not kept up
     ample = Ties(6)
     ample.reinforce(np.array([0, 0, 0, 0]), np.array([1, 2, 3, 4]), 0.8, kind=EXCHANGE, month=2)
     decay_ties(ample, DecayParams(rate=0.1, floor=0.05, tie_capacity=8), month=2)

@@ -128,15 +128,17 @@ class ReferenceTies:
                 t["kind"], t["last_used"] = kind[i], month
 
     def decay(self, rate, floor, month, capacity):
-        degree: dict[int, int] = {}
-        for x, y in self.ties:
-            degree[x] = degree.get(x, 0) + 1
-            degree[y] = degree.get(y, 0) + 1
+        room: dict[int, int] = {}
+        kept = set()  # strongest first (equal strengths in key order), while both ends have room
+        for pair in sorted(self.ties, key=lambda q: -self.ties[q]["strength"]):
+            if room.get(pair[0], capacity) > 0 and room.get(pair[1], capacity) > 0:
+                kept.add(pair)
+                room[pair[0]] = room.get(pair[0], capacity) - 1
+                room[pair[1]] = room.get(pair[1], capacity) - 1
         for pair in list(self.ties):
             t = self.ties[pair]
-            excess = max(max(degree[pair[0]], degree[pair[1]]) / capacity - 1, 0)
-            loss = rate * excess + (rate if t["last_used"] < month else 0)
-            t["strength"] *= 1 - min(loss, 1)
+            if t["last_used"] < month or pair not in kept:
+                t["strength"] *= 1 - rate
             if t["strength"] < floor:
                 del self.ties[pair]
 
@@ -185,7 +187,7 @@ def test_a_months_outputs_match_networkx_on_the_models_own_state(baseline, seed,
     s = model.state
     # measure the state as it stands (model.outputs saw it before the month's decay); the
     # compiled month measures with these same kernels (tests/test_schedule.py)
-    out = monthly_outputs(s, find_networks(s, model.params.emergence, months), months)
+    out = monthly_outputs(s, find_networks(s, model.params.emergence, months, model.params.decay), months)
     members = np.flatnonzero(s.participating).tolist()
     g = nx.Graph()
     g.add_nodes_from(members)

@@ -34,10 +34,10 @@ def month_by_process(state: GroupState, p, month: int, what: schedule.Month,
     if what.followup:
         visited = follow_up(state, p.followup, stream, month)
     fade_trust(state, p.followup, month)
-    interact(state, p.interaction, stream, month)
+    interact(state, p.interaction, stream, month, p.decay)
     if what.review:
         hold_review(state, p.review, stream)
-    outputs = monthly_outputs(state, find_networks(state, p.emergence, month), month)
+    outputs = monthly_outputs(state, find_networks(state, p.emergence, month, p.decay), month)
     decay_ties(state.ties, p.decay, month, state.values)
     return outputs, visited
 

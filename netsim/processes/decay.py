@@ -1,14 +1,16 @@
-"""Decay: unused ties weaken, ties beyond what a group can keep up wear, weak ties vanish.
+"""Decay: ties not kept up weaken, weak ties vanish.
 
-A tie not formed, met along or used for joint activity this month loses a share ``rate *
-(1 - value_durability * alignment)`` of its strength, where ``alignment`` is the pair's
-value alignment (1 - mean absolute difference of values): groups that share values let a
-tie lapse more slowly, so what ideology forums do to values changes which ties last. A
-group can keep up ``tie_capacity`` ties: each tie of a group with ``d`` ties, ``d`` above
-that, also wears by ``rate * (d / tie_capacity - 1)`` a month (the larger excess of its two
-ends), used or not; this is the cost of keeping many ties, and what stops densities
-saturating over long runs. A tie weaker than ``floor`` is removed. Ties of groups that
-never joined are never used, so the ties that predate the project fade among them.
+A group can keep up ``tie_capacity`` ties, its strongest: ties are taken strongest first
+and a tie is kept up while both its groups have room for it (``agreement.kept_up``). A
+tie that is not kept up, or not formed, met along or used for joint activity this month,
+loses a share ``rate * (1 - value_durability * alignment)`` of its strength, where
+``alignment`` is the pair's value alignment (1 - mean absolute difference of values):
+groups that share values let a tie lapse more slowly, so what ideology forums do to values
+changes which ties last. Use protects only a tie kept up: a group with more ties than it
+can keep up lets its weakest go even if it works along them now and then; this is what
+stops densities saturating over long runs. A tie weaker than ``floor`` is removed. Ties
+of groups that never joined are never used, so the ties that predate the project fade
+among them.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from netsim.agreement import degrees, value_alignment_of
+from netsim.agreement import kept_up, value_alignment_of
 from netsim.compiled import record
 from netsim.scenario import DecayParams
 from netsim.ties import Ties
@@ -43,16 +45,12 @@ def decay_kernel(t, count, month, values, p):  # pragma: no cover - compiled
     """
     key, a, b, strength, kind = t.key, t.a, t.b, t.strength, t.kind
     formed, last_used, last_activity = t.formed, t.last_used, t.last_activity
-    n = len(values)
-    degree = degrees(n, a[:count], b[:count], np.ones(n, np.bool_))
+    upkeep = kept_up(len(values), a[:count], b[:count], strength[:count], p.tie_capacity)
     kept = 0
     for e in range(count):
-        excess = max(max(degree[a[e]], degree[b[e]]) / p.tie_capacity - 1.0, 0.0)
-        loss = p.rate * excess
-        if last_used[e] < month:
+        if last_used[e] < month or not upkeep[e]:
             aligned = value_alignment_of(values, a[e], b[e]) if values.shape[1] else 0.0
-            loss += p.rate * (1.0 - p.value_durability * aligned)
-        strength[e] *= 1.0 - min(loss, 1.0)
+            strength[e] *= 1.0 - p.rate * (1.0 - p.value_durability * aligned)
         if strength[e] >= p.floor:  # compact in place, keeping the order
             key[kept], a[kept], b[kept] = key[e], a[e], b[e]
             strength[kept], kind[kept], formed[kept] = strength[e], kind[e], formed[e]

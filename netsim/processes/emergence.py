@@ -16,9 +16,10 @@ cluster becomes a **network forum** with an identity that lasts from month to mo
   failing the test for more than ``lapse_months`` months in a row.
 * **coordinator**: the classifier's coordinating member; a coordinator of a structured
   forum grows as a leader (``leadership_gain`` of its gap a month).
-* **meetings**: a structured forum meets monthly; the meeting strengthens every tie
-  between its members by ``meeting_gain`` of the gap and counts as use (no decay), so an
-  institution keeps its own ties up.
+* **meetings**: a structured forum meets monthly; the meeting strengthens the ties between
+  its members that both keep up (``decay.tie_capacity``, ``agreement.kept_up``) by
+  ``meeting_gain`` of the gap and counts as use, so an institution keeps its own ties up,
+  as far as its members have room for them.
 * **marketing network**: a structured forum whose joint marketing has spanned
   ``marketing_min_districts`` districts for ``marketing_months`` months in a row.
 
@@ -35,8 +36,10 @@ import numpy as np
 
 from netsim.codes import LEADERSHIP, LOOSE, NONE, STRUCTURED
 from netsim.networks import EmergenceKernel, Networks, classify_kernel, classify_params, counting_ties
-from netsim.scenario import EmergenceParams
+from netsim.agreement import kept_up
+from netsim.scenario import DecayParams, EmergenceParams
 from netsim.state import GroupState
+from netsim.ties import MARKETING
 
 __all__ = ["Emergence", "emergence_kernel", "find_networks", "kernel_params", "network_ties"]
 
@@ -52,6 +55,8 @@ class Emergence(NamedTuple):
             cross-district marketing network (0 if none).
         marketing_age: Months the oldest cross-district marketing network has been one (0 if none).
         ties_a, ties_b: The ties that counted (their two ends).
+        joint_activity: Ties between participants used for joint activity this month.
+        joint_marketing: Of those, ties whose joint activity was joint marketing.
     """
 
     networks: Networks
@@ -61,11 +66,17 @@ class Emergence(NamedTuple):
     marketing_age: int
     ties_a: np.ndarray
     ties_b: np.ndarray
+    joint_activity: int
+    joint_marketing: int
 
 
-def kernel_params(p: EmergenceParams) -> EmergenceKernel:
-    """The emergence parameters as the compiled month takes them."""
-    return classify_params(p)
+def kernel_params(p: EmergenceParams, upkeep: DecayParams | None = None) -> EmergenceKernel:
+    """The emergence parameters as the compiled month takes them, with the ties groups keep up.
+
+    ``upkeep`` is the decay section (the schema's default if not given), whose
+    ``tie_capacity`` bounds the ties a forum's meeting keeps up.
+    """
+    return classify_params(p, (upkeep or DecayParams()).tie_capacity)
 
 
 @numba.njit(cache=True)
@@ -184,15 +195,21 @@ def emergence_kernel(s, t, count, month, p):  # pragma: no cover - compiled
             marketing_age = max(marketing_age, s.forum_marketing[slot] - p.marketing_months + 1)
     if p.meeting_gain > 0:  # structured forums meet: their members' ties are used
         strength, last_used = t.strength, t.last_used
+        upkeep = kept_up(n, a, b, strength[:count], p.tie_capacity)
         for e in range(count):
             slot = s.network_id[a[e]]
             if slot >= 0 and slot == s.network_id[b[e]] and kind[slot] >= STRUCTURED \
-                    and s.participating[a[e]] and s.participating[b[e]]:
+                    and s.participating[a[e]] and s.participating[b[e]] and upkeep[e]:
                 strength[e] += p.meeting_gain * (1.0 - strength[e])
                 last_used[e] = month
+    joint, joint_marketing = 0, 0
+    for e in range(count):
+        if t.last_activity[e] == month and s.participating[a[e]] and s.participating[b[e]]:
+            joint += 1
+            joint_marketing += t.kind[e] == MARKETING
     return Emergence(networks=nets, formed=formed, dissolved=dissolved,
                      marketing_districts=marketing_districts, marketing_age=marketing_age,
-                     ties_a=ca, ties_b=cb)
+                     ties_a=ca, ties_b=cb, joint_activity=joint, joint_marketing=joint_marketing)
 
 
 def network_ties(state: GroupState, p: EmergenceParams, month: int) -> tuple[np.ndarray, ...]:
@@ -202,7 +219,11 @@ def network_ties(state: GroupState, p: EmergenceParams, month: int) -> tuple[np.
                          kernel_params(p))
 
 
-def find_networks(state: GroupState, p: EmergenceParams, month: int) -> Emergence:
-    """Find and carry forward this month's network forums; record each group's forum and type."""
+def find_networks(state: GroupState, p: EmergenceParams, month: int,
+                  upkeep: DecayParams | None = None) -> Emergence:
+    """Find and carry forward this month's network forums; record each group's forum and type.
+
+    ``upkeep``: the decay section (the schema's default if not given).
+    """
     t = state.ties
-    return emergence_kernel(state.arrays(), t.buffers(), t.count, month, kernel_params(p))
+    return emergence_kernel(state.arrays(), t.buffers(), t.count, month, kernel_params(p, upkeep))

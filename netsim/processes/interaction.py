@@ -1,6 +1,7 @@
 """Self-organised interaction: joint activity along ties, and triadic closure.
 
-Each month, along every tie between two participants, the groups work together with
+Each month, along every tie between two participants that both keep up (their
+``decay.tie_capacity`` strongest, ``agreement.kept_up``), the groups work together with
 chance ``activity_rate * strength * (1 - goal_weight + goal_weight * agreement) * (1 +
 plan_effect * (plan - 0.5))``, where agreement is ``1 - TV(goals)`` (one minus the
 total-variation distance of their goals) and ``plan`` the pair's mean plan quality: a
@@ -25,10 +26,10 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from netsim.agreement import degrees, goal_agreement_of
+from netsim.agreement import degrees, goal_agreement_of, kept_up
 from netsim.codes import LEADERSHIP, MARKETING_GOAL
 from netsim.compiled import record
-from netsim.scenario import InteractionParams
+from netsim.scenario import DecayParams, InteractionParams
 from netsim.state import GroupState
 from netsim.stream import as_stream, uniform
 from netsim.ties import EXCHANGE, JOINT_ACTIVITY, MARKETING, reinforce_pairs
@@ -48,26 +49,32 @@ class InteractionKernel(NamedTuple):
     inspiration_decay: float
     plan_effect: float
     inspiration_leadership: float
+    tie_capacity: int
 
 
-def kernel_params(p: InteractionParams) -> InteractionKernel:
-    """The interaction parameters as the compiled month takes them."""
-    return record(InteractionKernel, p)
+def kernel_params(p: InteractionParams, upkeep: DecayParams | None = None) -> InteractionKernel:
+    """The interaction parameters as the compiled month takes them, with the ties groups keep up.
+
+    ``upkeep`` is the decay section (the schema's default if not given), whose
+    ``tie_capacity`` bounds the ties a group works along.
+    """
+    return record(InteractionKernel, p, tie_capacity=(upkeep or DecayParams()).tie_capacity)
 
 
 @numba.njit(cache=True)
 def _joint_activity(s, t, count, month, stream, p):  # pragma: no cover - compiled
-    """Joint activity; draws one uniform per tie between participants."""
+    """Joint activity along the ties both groups keep up; draws one uniform per tie between participants."""
     participating, goals = s.participating, s.goals
     a, b, strength = t.a, t.b, t.strength
     used = np.empty(count, np.int64)
+    upkeep = kept_up(len(participating), a[:count], b[:count], strength[:count], p.tie_capacity)
     m = 0
     for e in range(count):
         u, v = a[e], b[e]
         if not (participating[u] and participating[v]):
             continue
         plan = 0.5 * (s.plan_quality[u] + s.plan_quality[v])
-        chance = p.activity_rate * strength[e] * (1.0 - p.goal_weight
+        chance = 0.0 if not upkeep[e] else p.activity_rate * strength[e] * (1.0 - p.goal_weight
                                                   + p.goal_weight * goal_agreement_of(goals, u, v)) \
             * max(1.0 + p.plan_effect * (plan - 0.5), 0.0)
         if uniform(stream) < chance:
@@ -144,10 +151,14 @@ def tie_room(p: InteractionParams, participants: int) -> int:
 
 
 def joint_activity(state: GroupState, p: InteractionParams, rng: np.random.Generator | np.ndarray,
-                   month: int) -> np.ndarray:
-    """Joint activity along participant ties; return the indices of the ties used."""
+                   month: int, upkeep: DecayParams | None = None) -> np.ndarray:
+    """Joint activity along participant ties kept up; return the indices of the ties used.
+
+    ``upkeep``: the decay section (the schema's default if not given).
+    """
     t = state.ties
-    return _joint_activity(state.arrays(), t.buffers(), t.count, month, as_stream(rng), kernel_params(p))
+    return _joint_activity(state.arrays(), t.buffers(), t.count, month, as_stream(rng),
+                           kernel_params(p, upkeep))
 
 
 def triadic_closure(state: GroupState, p: InteractionParams, rng: np.random.Generator | np.ndarray,
@@ -161,11 +172,12 @@ def triadic_closure(state: GroupState, p: InteractionParams, rng: np.random.Gene
 
 
 def interact(state: GroupState, p: InteractionParams, rng: np.random.Generator | np.ndarray,
-             month: int) -> None:
+             month: int, upkeep: DecayParams | None = None) -> None:
     """One month of self-organised interaction: joint activity, then closure; inspiration fades.
 
-    ``rng`` is the model's generator, or a stream state (``netsim/stream.py``) to draw from.
+    ``rng`` is the model's generator, or a stream state (``netsim/stream.py``) to draw from;
+    ``upkeep`` the decay section (the schema's default if not given).
     """
     t = state.ties
     t.count = interaction_kernel(state.arrays(), t.buffers(tie_room(p, int(state.participating.sum()))),
-                        t.count, month, as_stream(rng), kernel_params(p))
+                                 t.count, month, as_stream(rng), kernel_params(p, upkeep))
