@@ -41,6 +41,7 @@ import pandas as pd
 from netsim.batch import RunContext, RunSpec, make_chunks
 from netsim.patterns import PATTERNS, Calendar, Targets, distance, reproduced, run_statistics
 from netsim.scenario import Scenario, ScenarioError, load_scenario, spec
+from netsim.version import model_version
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -75,16 +76,6 @@ _STREAM_POSTERIOR, _STREAM_PRIOR, _STREAM_RECOVERY, _STREAM_DRAWS = 1_000_001, 1
 
 class CalibrationError(ValueError):
     """A calibration that cannot be run or resumed as asked; the message says why."""
-
-
-def model_version() -> str:
-    """The package version and a hash of the source that computes results."""
-    from netsim import __version__
-    from netsim._cache import cache_folder
-
-    return (
-        f"{__version__}+{cache_folder(Path(__file__).resolve().parent, Path()).name.removeprefix('numba-')}"
-    )
 
 
 def _seed(seed: int, *key: int) -> int:
