@@ -2,8 +2,8 @@
 
 Goal agreement decides joint activity and introductions and is reported along ties;
 value alignment is reported along ties and decides a network's shared ideology; degrees
-are reported and used by the classifier; which ties each group keeps up decides which
-ties wear. Each is defined here once, as compiled functions
+are reported and used by the classifier; which ties both groups keep up decides which
+carry joint activity and meetings and which wear. Each is defined here once, as compiled functions
 the processes, the classifier and the measures all call.
 
 Example:
@@ -92,17 +92,33 @@ def degrees(n: int, a: np.ndarray, b: np.ndarray, node_in: np.ndarray) -> np.nda
 @numba.njit(cache=True)
 def kept_up(n: int, a: np.ndarray, b: np.ndarray, strength: np.ndarray,
             capacity: int) -> np.ndarray:  # pragma: no cover - compiled
-    """Which of the ties ``(a[e], b[e])`` their two groups keep up, each group at most ``capacity``.
+    """Which of the ties ``(a[e], b[e])`` both their groups keep up.
 
-    Groups give their upkeep to their strongest ties first: the ties are taken strongest
-    first (equal strengths in tie order) and a tie is kept up when both its groups still
-    have room for it. Every group then keeps up at most ``capacity`` ties.
+    Each of the ``n`` groups keeps up its ``capacity`` strongest ties (of equal strengths,
+    the earlier in the list); a tie is kept up when it is among those of both its groups.
+    Only groups with more ties than ``capacity`` are sorted, so the cost is about one pass
+    over the ties.
     """
-    kept = np.zeros(len(a), np.bool_)
-    room = np.full(n, capacity, np.int64)
-    for e in np.argsort(-strength, kind="mergesort"):
-        if room[a[e]] > 0 and room[b[e]] > 0:
-            kept[e] = True
-            room[a[e]] -= 1
-            room[b[e]] -= 1
+    m = len(a)
+    kept = np.ones(m, np.bool_)
+    start = np.zeros(n + 1, np.int64)
+    for e in range(m):
+        start[a[e] + 1] += 1
+        start[b[e] + 1] += 1
+    for v in range(n):
+        start[v + 1] += start[v]
+    fill = start[:-1].copy()
+    mine = np.empty(2 * m, np.int64)  # each group's ties, in list order
+    for e in range(m):
+        mine[fill[a[e]]] = e
+        fill[a[e]] += 1
+        mine[fill[b[e]]] = e
+        fill[b[e]] += 1
+    for v in range(n):
+        if start[v + 1] - start[v] <= capacity:
+            continue
+        ties = mine[start[v]:start[v + 1]]
+        order = np.argsort(-strength[ties], kind="mergesort")  # stable: list order among equals
+        for r in range(capacity, len(ties)):
+            kept[ties[order[r]]] = False
     return kept

@@ -128,13 +128,12 @@ class ReferenceTies:
                 t["kind"], t["last_used"] = kind[i], month
 
     def decay(self, rate, floor, month, capacity):
-        room: dict[int, int] = {}
-        kept = set()  # strongest first (equal strengths in key order), while both ends have room
-        for pair in sorted(self.ties, key=lambda q: -self.ties[q]["strength"]):
-            if room.get(pair[0], capacity) > 0 and room.get(pair[1], capacity) > 0:
-                kept.add(pair)
-                room[pair[0]] = room.get(pair[0], capacity) - 1
-                room[pair[1]] = room.get(pair[1], capacity) - 1
+        mine: dict[int, list[tuple[int, int]]] = {}  # each group's ties, in key order
+        for pair in sorted(self.ties):
+            mine.setdefault(pair[0], []).append(pair)
+            mine.setdefault(pair[1], []).append(pair)
+        keeps = {v: set(sorted(ps, key=lambda q: -self.ties[q]["strength"])[:capacity]) for v, ps in mine.items()}
+        kept = {pair for pair in self.ties if pair in keeps[pair[0]] and pair in keeps[pair[1]]}
         for pair in list(self.ties):
             t = self.ties[pair]
             if t["last_used"] < month or pair not in kept:

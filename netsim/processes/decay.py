@@ -1,8 +1,7 @@
 """Decay: ties not kept up weaken, weak ties vanish.
 
-A group can keep up ``tie_capacity`` ties, its strongest: ties are taken strongest first
-and a tie is kept up while both its groups have room for it (``agreement.kept_up``). A
-tie that is not kept up, or not formed, met along or used for joint activity this month,
+A group can keep up ``tie_capacity`` ties, its strongest; a tie is kept up when it is
+among those of both its groups (``agreement.kept_up``). A tie that is not kept up, or not formed, met along or used for joint activity this month,
 loses a share ``rate * (1 - value_durability * alignment)`` of its strength, where
 ``alignment`` is the pair's value alignment (1 - mean absolute difference of values):
 groups that share values let a tie lapse more slowly, so what ideology forums do to values
