@@ -660,10 +660,13 @@ def _generation_line(g: Any) -> str:
               help="Folder for posterior.csv and calibrated.toml (and the --check and --recover files).")
 @click.option("--db", type=click.Path(path_type=Path), default=None,
               help="SQLite database of the calibration (pyabc's History); default: OUT/calibration.db.")
-@click.option("--particles", type=int, default=200, show_default=True, help="Particles per generation.")
-@click.option("--generations", type=int, default=8, show_default=True,
+@click.option("--particles", type=int, default=500, show_default=True, help="Particles per generation.")
+@click.option("--generations", type=int, default=12, show_default=True,
               help="Most generations (the first is drawn from the prior).")
-@click.option("--budget", type=int, default=30_000, show_default=True,
+@click.option("--kernel-scale", type=float, default=2.0, show_default=True,
+              help="Width of the perturbation kernel, times its Silverman bandwidth (wider: fewer "
+                   "accepted, evener weights).")
+@click.option("--budget", type=int, default=60_000, show_default=True,
               help="Most simulations in all (checked after each generation).")
 @click.option("--min-acceptance", type=float, default=0.01, show_default=True,
               help="Stop after a generation whose acceptance rate is below this.")
@@ -684,9 +687,10 @@ def _generation_line(g: Any) -> str:
               help="Parameter recovery instead of calibrating: calibrate against patterns simulated from K "
                    "known parameter sets and report whether each 90%% interval covers its truth.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
-def calibrate(targets_file: Path, out: Path, db: Path | None, particles: int, generations: int, budget: int,
-              min_acceptance: float, seed: int, workers: int, dask: str | None, resume: bool, fresh: bool,
-              do_check: bool, draws: int, recover: int | None, quiet: bool) -> None:
+def calibrate(targets_file: Path, out: Path, db: Path | None, particles: int, generations: int,
+              kernel_scale: float, budget: int, min_acceptance: float, seed: int, workers: int,
+              dask: str | None, resume: bool, fresh: bool, do_check: bool,
+              draws: int, recover: int | None, quiet: bool) -> None:
     """Calibrate the baseline by ABC-SMC (pyabc) against the study's six patterns.
 
     Writes OUT/posterior.csv (the last generation's particles and weights) and
@@ -704,7 +708,7 @@ def calibrate(targets_file: Path, out: Path, db: Path | None, particles: int, ge
 
     if sum((resume or fresh, do_check, recover is not None)) > 1:
         raise BadInput("give one of --resume/--fresh (calibrate), --check or --recover")
-    settings = cal.Settings(particles, generations, budget, min_acceptance, seed)
+    settings = cal.Settings(particles, generations, budget, min_acceptance, seed, kernel_scale)
     db = db or out / "calibration.db"
     try:
         settings.check()
