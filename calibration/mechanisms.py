@@ -99,7 +99,8 @@ MECHANISMS: tuple[Mechanism, ...] = (
               {"followup.trust_decay": 0.0}),
     Mechanism("supported joint work off", "visits no longer support joint work along new cross-district ties",
               {"followup.network_support": 0.0}),
-    Mechanism("tie capacity off", "a group can keep up any number of ties",
+    Mechanism("tie capacity off", "a group keeps up (works along, meets along, keeps from wearing) "
+              "only its strongest ties; off: any number",
               {"decay.tie_capacity": 10000}),
     Mechanism("durable shared values off", "shared values no longer slow the decay of a tie",
               {"decay.value_durability": 0.0}),

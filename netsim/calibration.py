@@ -382,7 +382,7 @@ class Settings:
 
     particles: int = 500
     generations: int = 12
-    budget: int = 60_000
+    budget: int = 50_000
     min_acceptance: float = 0.01
     seed: int = 1
     kernel_scale: float = 2.0

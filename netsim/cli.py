@@ -666,7 +666,7 @@ def _generation_line(g: Any) -> str:
 @click.option("--kernel-scale", type=float, default=2.0, show_default=True,
               help="Width of the perturbation kernel, times its Silverman bandwidth (wider: fewer "
                    "accepted, evener weights).")
-@click.option("--budget", type=int, default=60_000, show_default=True,
+@click.option("--budget", type=int, default=50_000, show_default=True,
               help="Most simulations in all (checked after each generation).")
 @click.option("--min-acceptance", type=float, default=0.01, show_default=True,
               help="Stop after a generation whose acceptance rate is below this.")
