@@ -25,8 +25,10 @@ SETTING = {"forum_scope": "province", "forum_interval": 2, "review_interval": 3,
            "review_start_month": 3, "followup_start_month": 1}
 #: Parameters that act only in some setting: there, both runs use it. A kind's goal profile
 #: acts only on groups of that kind, and some kinds have a single group in the province, so
-#: there every group of the province takes part.
+#: there every group of the province takes part. The ideology threshold acts only where some
+#: network's values come near it: with ideology forums.
 CONTEXT = {"forum.topic_pull": {"forum_topic": "marketing"},
+           "emergence.ideology_threshold": {"forum_topic": "ideology"},
            **{s.key: {"recruitment_enabled": False} for s in parameters() if s.key.startswith("goals.")}}
 MECHANISMS = [s for s in parameters() if s.span is not None and s.key.split(".")[0] != "run"
               and s.keyword not in SETTING]
