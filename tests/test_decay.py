@@ -61,7 +61,8 @@ def test_a_group_keeps_up_only_its_strongest_ties_and_lets_the_rest_wear_even_wh
     ties.reinforce(np.array([0, 0, 0, 0, 4]), np.array([1, 2, 3, 4, 5]),
                    np.array([0.9, 0.8, 0.7, 0.6, 0.5]), kind=EXCHANGE, month=2)
     decay_ties(ties, DecayParams(rate=0.1, floor=0.05, tie_capacity=2), month=2)  # all used this month
-    strength = dict(zip(zip(ties.a.tolist(), ties.b.tolist(), strict=True), ties.strength.tolist(), strict=True))
+    pairs = zip(ties.a.tolist(), ties.b.tolist(), strict=True)
+    strength = dict(zip(pairs, ties.strength.tolist(), strict=True))
     assert strength[(0, 1)] == pytest.approx(0.9)  # group 0's two strongest are kept up
     assert strength[(0, 2)] == pytest.approx(0.8)
     assert strength[(0, 3)] == pytest.approx(0.7 * 0.9)  # beyond its room: wears though used

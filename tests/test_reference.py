@@ -132,7 +132,8 @@ class ReferenceTies:
         for pair in sorted(self.ties):
             mine.setdefault(pair[0], []).append(pair)
             mine.setdefault(pair[1], []).append(pair)
-        keeps = {v: set(sorted(ps, key=lambda q: -self.ties[q]["strength"])[:capacity]) for v, ps in mine.items()}
+        keeps = {v: set(sorted(ps, key=lambda q: -self.ties[q]["strength"])[:capacity])
+                 for v, ps in mine.items()}
         kept = {pair for pair in self.ties if pair in keeps[pair[0]] and pair in keeps[pair[1]]}
         for pair in list(self.ties):
             t = self.ties[pair]

@@ -1,15 +1,15 @@
 """Decay: ties not kept up weaken, weak ties vanish.
 
 A group can keep up ``tie_capacity`` ties, its strongest; a tie is kept up when it is
-among those of both its groups (``agreement.kept_up``). A tie that is not kept up, or not formed, met along or used for joint activity this month,
-loses a share ``rate * (1 - value_durability * alignment)`` of its strength, where
-``alignment`` is the pair's value alignment (1 - mean absolute difference of values):
-groups that share values let a tie lapse more slowly, so what ideology forums do to values
-changes which ties last. Use protects only a tie kept up: a group with more ties than it
-can keep up lets its weakest go even if it works along them now and then; this is what
-stops densities saturating over long runs. A tie weaker than ``floor`` is removed. Ties
-of groups that never joined are never used, so the ties that predate the project fade
-among them.
+among those of both its groups (``agreement.kept_up``). A tie that is not kept up, or not
+formed, met along or used for joint activity this month, loses a share
+``rate * (1 - value_durability * alignment)`` of its strength, where ``alignment`` is the
+pair's value alignment (1 - mean absolute difference of values): groups that share values
+let a tie lapse more slowly, so what ideology forums do to values changes which ties last.
+Use protects only a tie kept up: a group with more ties than it can keep up lets its
+weakest go even if it works along them now and then; this is what stops densities
+saturating over long runs. A tie weaker than ``floor`` is removed. Ties of groups that
+never joined are never used, so the ties that predate the project fade among them.
 """
 
 from __future__ import annotations

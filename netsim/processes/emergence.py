@@ -34,9 +34,9 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+from netsim.agreement import kept_up
 from netsim.codes import LEADERSHIP, LOOSE, NONE, STRUCTURED
 from netsim.networks import EmergenceKernel, Networks, classify_kernel, classify_params, counting_ties
-from netsim.agreement import kept_up
 from netsim.scenario import DecayParams, EmergenceParams
 from netsim.state import GroupState
 from netsim.ties import MARKETING
