@@ -31,8 +31,10 @@ SC = [str(ROOT / "scenarios" / f"{n}.toml") for n in ("baseline", "forums_only",
 BATCH = ["batch", *SC, "--replicates", "4", "--seed", "5", "--months", "6", "--workers", "1", "--chunk", "2",
          "--quiet"]
 RUNS = 12
-#: 3 scenarios x 40 replicates = 120 runs in 60 chunks: long enough to be stopped from outside.
-BIG = ["batch", *SC, "--replicates", "40", "--seed", "6", "--months", "12", "--workers", "2", "--chunk", "2",
+#: 3 scenarios x 60 replicates = 180 runs of 24 months in 90 chunks: long enough to be stopped
+#: from outside (with 120 runs of 12 months a quick machine could finish the batch between the
+#: first stored chunk and the signal, and a batch that has finished exits 0).
+BIG = ["batch", *SC, "--replicates", "60", "--seed", "6", "--months", "24", "--workers", "2", "--chunk", "2",
        "--quiet"]
 
 
