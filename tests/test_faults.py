@@ -154,10 +154,21 @@ def test_kill_9_at_six_moments_then_resume_loses_nothing(tmp_path, undisturbed):
     assert len(sessions) >= 5 and sessions[-1]["runs_done"] == 0  # the last session found it complete
 
 
+def _as_at_a_terminal() -> None:
+    """Ctrl-C at its default in the batch, as at a terminal.
+
+    A command started in the background by a non-interactive shell (a CI script's ``&``)
+    inherits Ctrl-C ignored, and so would the batch started here; Python then keeps it
+    ignored, which is right for such a batch but is not the user this test stands for.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_and_wait_for(out: Path, parts: int) -> subprocess.Popen:
     """Start the big batch as a user would, and return once ``parts`` chunks are stored."""
     cmd = [str(VENV_BIN / "netsim"), *BIG, "--out", str(out)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            preexec_fn=_as_at_a_terminal)
     start = len(list((out / "runs").glob("part-*"))) if (out / "runs").is_dir() else 0
     deadline = time.monotonic() + 120
     while not (out / "manifest.json").exists() or len(list((out / "runs").glob("part-*"))) < start + parts:
