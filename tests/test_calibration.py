@@ -82,49 +82,22 @@ def _bad(args: list[str]) -> str:
     return result.output
 
 
+def _on_db(targets: Path, out: Path, db: Path, *more: str) -> list[str]:
+    """`netsim calibrate` of the tiny calibration's settings on the database ``db``."""
+    return ["calibrate", "--targets", str(targets), "--out", str(out), "--db", str(db), "--particles", "8",
+            "--seed", "5", "--workers", "1", *more]
+
+
 def test_a_database_of_another_model_version_or_other_targets_is_refused(targets_file, tmp_path):
     db = tmp_path / "c.db"
     _calibrate(targets_file, db, 1, cal.Settings(**{**TINY.__dict__, "generations": 1}))
     before = db.read_bytes()
-    out = _bad(
-        [
-            "calibrate",
-            "--targets",
-            str(targets_file),
-            "--out",
-            str(tmp_path),
-            "--db",
-            str(db),
-            "--particles",
-            "8",
-            "--seed",
-            "5",
-            "--workers",
-            "1",
-        ]
-    )
+    out = _bad(_on_db(targets_file, tmp_path, db))
     assert "--resume continues it" in out  # no silent overwrite
     with sqlite3.connect(db) as con:
         con.execute("UPDATE netsim_calibration SET value = '0.0.0+old' WHERE key = 'model_version'")
     stamped = db.read_bytes()
-    out = _bad(
-        [
-            "calibrate",
-            "--targets",
-            str(targets_file),
-            "--out",
-            str(tmp_path),
-            "--db",
-            str(db),
-            "--particles",
-            "8",
-            "--seed",
-            "5",
-            "--workers",
-            "1",
-            "--resume",
-        ]
-    )
+    out = _bad(_on_db(targets_file, tmp_path, db, "--resume"))
     assert "model_version" in out and str(db) in out
     assert "0.0.0+old" in out and cal.model_version() in out  # both versions named
     assert db.read_bytes() == stamped
@@ -132,24 +105,7 @@ def test_a_database_of_another_model_version_or_other_targets_is_refused(targets
     other.write_text(targets_file.read_text().replace("at_least = 0.5", "at_least = 0.6"))
     (tmp_path / "short.toml").write_text((targets_file.parent / "short.toml").read_text())
     db.write_bytes(before)
-    out = _bad(
-        [
-            "calibrate",
-            "--targets",
-            str(other),
-            "--out",
-            str(tmp_path),
-            "--db",
-            str(db),
-            "--particles",
-            "8",
-            "--seed",
-            "5",
-            "--workers",
-            "1",
-            "--resume",
-        ]
-    )
+    out = _bad(_on_db(other, tmp_path, db, "--resume"))
     assert "targets_sha256" in out and str(other) in out
     assert read_targets(targets_file).sha256 in out and read_targets(other).sha256 in out
 
