@@ -176,10 +176,27 @@ class ProcessPoolEngine:
 
     def _terminate(self) -> None:
         # ProcessPoolExecutor has no public way to stop busy workers before Python 3.14
-        for p in list(getattr(self._pool, "_processes", {}).values()):
+        pool = self._pool
+        manager = getattr(pool, "_executor_manager_thread", None)
+        results = getattr(pool, "_result_queue", None)
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        for p in workers:
             if p.is_alive():
                 p.terminate()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=False, cancel_futures=True)
+        for p in workers:
+            p.join(timeout=5)
+        if manager is None or results is None:
+            return
+        # A worker stopped while it was sending a result leaves half a message in the result
+        # pipe, and the pool's manager thread waits for the rest for ever (and this process
+        # with it, at exit). With every worker gone, this process holds the pipe's only write
+        # end: closing it turns that wait into end-of-file, which the thread takes for a
+        # broken pool, and it ends.
+        manager.join(timeout=1)
+        if manager.is_alive() and not any(p.is_alive() for p in workers):
+            results._writer.close()
+            manager.join(timeout=5)
 
     def close(self) -> None:
         """Stop the workers, whatever they are doing."""
