@@ -241,8 +241,8 @@ def _no_attributes(n: int) -> np.ndarray:
 #: Per-group outputs (the per-group table's columns besides ``month``).
 GROUP_OUTPUTS: tuple[str, ...] = (
     "group_id", "district", "kind", "registered", "origin", "participating", "degree",
-    "network_id", "network_type", *CAPACITIES, "top_goal", "inspiration", "trust",
-    "plan_quality",
+    "network_id", "network_type", "in_marketing_network", *CAPACITIES, "top_goal", "inspiration",
+    "trust", "plan_quality",
 )
 
 
@@ -385,12 +385,19 @@ def monthly_outputs(state: GroupState, em: Emergence, month: int) -> dict[str, f
     return outputs_dict(write_outputs(np.empty(len(OUTPUTS)), state.arrays(), t.a, t.b, em, month))
 
 
-def group_outputs(state: GroupState) -> dict[str, np.ndarray]:
+def group_outputs(state: GroupState, marketing_months: int) -> dict[str, np.ndarray]:
     """Every per-group output (see :data:`GROUP_OUTPUTS`), one array each, read from the state.
 
+    ``in_marketing_network`` is whether the group's network forum is a cross-district marketing
+    network: its joint marketing has spanned enough districts for ``marketing_months``
+    months in a row (``emergence.marketing_months``; :mod:`netsim.processes.emergence`).
     The groups file's ``name`` and extra columns follow, as text (``GroupFeatures.labels``).
     """
     f = state.features
+    forum = state.network_id
+    in_forum = forum >= 0
+    marketing = np.zeros(state.n, np.bool_)
+    marketing[in_forum] = state.forum_marketing[forum[in_forum]] >= marketing_months
     columns = {
         "group_id": f.group_id,
         "district": np.asarray(f.district_names, dtype=object)[f.district],
@@ -401,6 +408,7 @@ def group_outputs(state: GroupState) -> dict[str, np.ndarray]:
         "degree": state.degree,
         "network_id": state.network_id,
         "network_type": np.asarray(NETWORK_TYPES, dtype=object)[state.network_type],
+        "in_marketing_network": marketing,
         **{c: state.capacities[:, j] for j, c in enumerate(CAPACITIES)},
         "top_goal": np.asarray(GOALS, dtype=object)[state.goals.argmax(axis=1)],
         "inspiration": state.inspiration,
@@ -494,6 +502,6 @@ class Collector(mesa.DataCollector):
 
     def collect_groups(self, model: Any) -> None:
         """Record every group's outputs this month (copies: the state moves on)."""
-        columns = group_outputs(model.state)
+        columns = group_outputs(model.state, model.params.emergence.marketing_months)
         self._group_parts.append({"month": np.full(model.state.n, model.month, np.int64),
                                   **{name: np.array(values) for name, values in columns.items()}})

@@ -130,13 +130,6 @@ class Batch:
         return {s["name"]: s.get("parameters", {}) for s in self.plan.get("scenarios", [])
                 if isinstance(s, dict)}
 
-    def min_districts(self, scenario: str) -> int:
-        """Districts a marketing network must span in ``scenario``."""
-        from netsim.scenario import EmergenceParams
-
-        values = self.own_values().get(scenario, {})
-        return int(values.get("emergence.marketing_min_districts", EmergenceParams().marketing_min_districts))
-
 
 def read_batch(results: Path) -> Batch:
     """Read a results folder for a report.
@@ -197,21 +190,16 @@ def representative_runs(monthly: pd.DataFrame, arm_of_run: pd.Series,
     return out
 
 
-def marketing_members(groups: pd.DataFrame, *, min_districts: int) -> set[str]:
+def marketing_members(groups: pd.DataFrame) -> set[str]:
     """The groups in a cross-district marketing network, read from a final per-group table.
 
-    A structured network (with or without a shared ideology) whose members' agreed top
-    goal is marketing (the goal most of them put first, as the classifier agrees it) and
-    that spans at least ``min_districts`` districts (:mod:`netsim.networks`).
+    The members of a network forum whose joint marketing has spanned enough districts for
+    enough months in a row, as the model counts it (the per-group output
+    ``in_marketing_network``; :mod:`netsim.processes.emergence`).
     """
-    members: set[str] = set()
-    structured = groups["network_type"].isin(["structured", "shared_ideology"])
-    nets = groups[structured & (groups["network_id"] >= 0)]
-    for _, net in nets.groupby("network_id"):
-        goal = net["top_goal"].mode()
-        if len(goal) == 1 and goal.iloc[0] == "marketing" and net["district"].nunique() >= min_districts:
-            members |= set(net["group_id"].astype(str))
-    return members
+    if "in_marketing_network" not in groups:  # a table from before the model recorded it
+        return set()
+    return set(groups.loc[groups["in_marketing_network"].astype(bool), "group_id"].astype(str))
 
 
 def _fmt(v: Any, digits: int = 3) -> str:
@@ -490,7 +478,7 @@ def _snapshots(batch: Batch, comparison: Comparison, df: pd.DataFrame, page: _Pa
         groups = batch.groups[batch.groups["run_id"] == run_id]
         groups = groups[groups["month"] == groups["month"].max()]
         ties = batch.ties[batch.ties["run_id"] == run_id]
-        marketing = marketing_members(groups, min_districts=batch.min_districts(arm.scenario))
+        marketing = marketing_members(groups)
         replicate = int(groups["replicate"].iloc[0]) if "replicate" in groups else -1
         title = text("report.chart.snapshot", lang, arm=arm.label, replicate=replicate,
                      month=int(groups["month"].max()))

@@ -4,6 +4,7 @@ import itertools
 import json
 import math
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -250,14 +251,36 @@ def test_representative_run_is_the_one_nearest_the_arms_medians():
     assert representative_runs(monthly, arms, candidates={"a", "d"}) == {"x": "a"}
 
 
-def test_marketing_members_are_a_structured_marketing_network_across_enough_districts():
+def test_marketing_members_are_the_groups_the_model_marks_in_a_marketing_network():
     groups = pd.DataFrame({
         "group_id": list("abcdefg"), "network_id": [0, 0, 0, 1, 1, 1, -1],
-        "network_type": ["structured"] * 3 + ["loose"] * 3 + ["none"],
-        "top_goal": ["marketing", "marketing", "savings_credit"] + ["marketing"] * 4,
-        "district": ["A", "B", "C", "A", "B", "C", "D"]})
-    assert marketing_members(groups, min_districts=3) == {"a", "b", "c"}
-    assert marketing_members(groups, min_districts=4) == set()
+        "network_type": ["structured"] * 6 + ["none"],
+        "top_goal": ["marketing"] * 7,  # a shared top goal alone does not make a marketing network
+        "in_marketing_network": [True, True, True, False, False, False, False]})
+    assert marketing_members(groups) == {"a", "b", "c"}
+    assert marketing_members(groups.drop(columns="in_marketing_network")) == set()
+
+
+def test_snapshot_marks_the_marketing_network_of_a_real_run():
+    """The model's own marketing network: a forum whose joint marketing spans enough districts."""
+    from netsim.model import NetworkModel
+    from netsim.scenario import load_scenario
+
+    found = 0
+    baseline = load_scenario(Path(__file__).parents[1] / "scenarios/baseline.toml")
+    for seed in range(6):
+        model = NetworkModel.from_scenario(baseline, rng=seed)
+        model.run_model()
+        groups = model.group_table()
+        members = marketing_members(groups)
+        found += bool(members)
+        if members:
+            net = groups[groups["group_id"].astype(str).isin(members)]
+            assert net["network_id"].nunique() >= 1 and (net["network_id"] >= 0).all()
+            assert set(net["network_type"]) <= {"structured", "shared_ideology"}
+            assert net["district"].nunique() >= model.params.emergence.marketing_min_districts
+        assert (model.outputs["marketing_network_districts"] > 0) == bool(members)
+    assert found >= 2
 
 
 def test_marketing_lifetimes_count_spells_per_arm():
