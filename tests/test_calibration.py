@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from conftest import PROJECT
+from scipy.stats import ks_2samp
 
 from netsim import calibration as cal
 from netsim.cli import cli
@@ -134,6 +135,40 @@ def test_posterior_draws_are_seeded_and_follow_the_weights():
     assert 0.65 < np.mean(values == 0.3) < 0.85
     est = cal.point_estimates(post)["forum.tie_gain"]
     assert est[1] <= est[0] <= est[2]
+
+
+def test_fast_prior_and_kernel_match_pyabc_s_own():
+    """The prior's density equals pyabc's; the kernel draws particles by weight, steps by its covariance."""
+    import pyabc
+
+    box, kernel = cal._proposal_classes()
+    rvs = {"a": pyabc.RV("uniform", 0.1, 0.4), "b": pyabc.RV("uniform", -1.0, 3.0)}
+    ours, theirs = box(**rvs), pyabc.Distribution(**rvs)
+    rng = np.random.default_rng(4)
+    for a, b in rng.uniform([-0.2, -2.0], [0.8, 3.0], size=(300, 2)):
+        x = pyabc.Parameter(a=a, b=b)
+        assert ours.pdf(x) == pytest.approx(theirs.pdf(x))
+    edge = ours.pdf({"a": 0.1, "b": 2.0})  # on the box's edge: inside, as for scipy
+    assert edge > 0 and edge == pytest.approx(theirs.pdf(pyabc.Parameter(a=0.1, b=2.0)))
+    assert ours.copy().pdf({"a": 0.3, "b": 0.0}) > 0
+
+    X = pd.DataFrame({"a": [0.0, 10.0, 20.0], "b": [0.0, 0.0, 5.0]})
+    w = np.array([0.7, 0.3, 0.0])
+    k, ref = kernel(scaling=2.0), pyabc.MultivariateNormalTransition(scaling=2.0)
+    k.fit(X, w)
+    ref.fit(X, w)
+    assert np.allclose(k.cov, ref.cov)
+    np.random.seed(5)  # noqa: NPY002 - pyabc draws from numpy's global state
+    draws = pd.DataFrame([k.rvs() for _ in range(6000)])
+    theirs = pd.DataFrame([dict(ref.rvs()) for _ in range(6000)])
+    mean = (w[:, None] * X.to_numpy()).sum(axis=0)  # the mixture's: weight 0 is never drawn
+    sd = np.sqrt(np.diag(k.cov) + np.diag(np.cov(X.to_numpy().T, aweights=w + 1e-12)))
+    for d in (draws, theirs):
+        assert np.all(np.abs(d.mean().to_numpy() - mean) < 4 * sd / np.sqrt(len(d)))
+    assert np.allclose(np.cov(draws.to_numpy().T), np.cov(theirs.to_numpy().T), rtol=0.1, atol=0.05)
+    for col in X:
+        assert ks_2samp(draws[col], theirs[col]).pvalue > 1e-3
+    assert k.pdf(pyabc.Parameter(a=0.5, b=0.1)) == pytest.approx(ref.pdf(pyabc.Parameter(a=0.5, b=0.1)))
 
 
 def test_check_reports_prior_and_posterior_shares_and_a_held_out_statistic(targets_file, tmp_path):
