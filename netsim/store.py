@@ -180,10 +180,13 @@ def csv_text(table: pd.DataFrame, **to_csv: Any) -> str:
 def write_csv(path: Path, table: pd.DataFrame, **to_csv: Any) -> None:
     """Write a table as UTF-8 CSV, atomically, with every text cell spreadsheet-safe.
 
-    The one writer of every CSV file netsim makes (:func:`csv_text` makes the text).
-    Extra keywords go to :meth:`pandas.DataFrame.to_csv` (``index`` defaults to False).
+    The one writer of every CSV file netsim makes (:func:`csv_text` makes the text). The
+    file starts with a byte-order mark, which tells a spreadsheet the text is UTF-8 (without
+    it, Excel reads Thai names as the Windows code page, garbled); netsim's own readers and
+    pandas skip it. Extra keywords go to :meth:`pandas.DataFrame.to_csv` (``index``
+    defaults to False).
     """
-    write_bytes_atomic(Path(path), csv_text(table, **to_csv).encode("utf-8"))
+    write_bytes_atomic(Path(path), csv_text(table, **to_csv).encode("utf-8-sig"))
 
 
 def _now() -> str:
