@@ -172,16 +172,17 @@ def _pyabc() -> Any:
 
 
 @lru_cache(maxsize=1)
-def _proposal_classes() -> tuple[type, type]:
-    """The uniform prior and normal kernel of pyabc, with the calls made at every proposal made fast.
+def _proposal_classes() -> tuple[type, type, type]:
+    """The uniform prior, normal kernel and model prior of pyabc, made fast where called per proposal.
 
     pyabc draws a proposal by perturbing a particle with the kernel, and draws again until
     the prior's density there is positive; its generic prior asks scipy once a parameter for
-    that density, and its kernel picks the particle and draws the normal step through pandas
-    and scipy, about 1.5 ms a draw in all, paid several times a proposal (most draws of a
-    wide kernel fall outside the priors' box) and twice a proposal by the replaying sampler.
-    These compute the same densities and draw from the same distributions with plain numpy
-    (from numpy's global state, which :class:`BatchSampler` seeds), in a few microseconds.
+    that density (and the prior over models for its mass, always 1 here), and its kernel
+    picks the particle and draws the normal step through pandas and scipy: about 1.5 ms a
+    draw in all, paid several times a proposal (most draws of a wide kernel fall outside the
+    priors' box) and twice a proposal by the replaying sampler. These compute the same
+    densities and draw from the same distributions with plain numpy (from numpy's global
+    state, which :class:`BatchSampler` seeds), in a few microseconds.
     """
     pyabc = _pyabc()
 
@@ -214,7 +215,13 @@ def _proposal_classes() -> tuple[type, type]:
             step = self._root @ np.random.standard_normal(len(self._keys))  # noqa: NPY002
             return pyabc.Parameter(dict(zip(self._keys, (self._X_arr[i] + step).tolist(), strict=True)))
 
-    return UniformBox, NormalKernel
+    class OneModel(pyabc.RV):
+        """pyabc's prior over models, for one model: scipy's ``randint(0, 1)``, its mass computed directly."""
+
+        def pmf(self, x: Any, *args: Any, **kwargs: Any) -> float:
+            return 1.0 if x == 0 else 0.0
+
+    return UniformBox, NormalKernel, OneModel
 
 
 def _replayed_model() -> Any:
@@ -494,7 +501,7 @@ def _abc(
         simulator, engine, model, settings.seed, on_generation=on_generation, on_chunk=on_chunk
     )
     particles = settings.particles
-    uniform_box, normal_kernel = _proposal_classes()
+    uniform_box, normal_kernel, one_model = _proposal_classes()
     prior = uniform_box(**{k: pyabc.RV("uniform", lo, hi - lo) for k, (lo, hi) in targets.priors.items()})
 
     def pattern_distance(x: Mapping[str, float], x_0: Mapping[str, float]) -> float:
@@ -509,6 +516,7 @@ def _abc(
         population_size=particles,
         sampler=sampler,
         transitions=normal_kernel(scaling=settings.kernel_scale),
+        model_prior=one_model("randint", 0, 1),  # draws as pyabc's default does: the same stream
         # the first generation accepts every computable run; each later one starts
         # from the median distance of the generation before it, read from the database
         eps=pyabc.QuantileEpsilon(initial_epsilon=_INITIAL_EPSILON if first else "from_sample", alpha=0.5),

@@ -141,7 +141,13 @@ def test_fast_prior_and_kernel_match_pyabc_s_own():
     """The prior's density equals pyabc's; the kernel draws particles by weight, steps by its covariance."""
     import pyabc
 
-    box, kernel = cal._proposal_classes()
+    box, kernel, one_model = cal._proposal_classes()
+    model_prior, default = one_model("randint", 0, 1), pyabc.RV("randint", 0, 1)
+    assert [model_prior.pmf(m) for m in (0, 1, -1)] == [default.pmf(m) for m in (0, 1, -1)]
+    np.random.seed(2)  # noqa: NPY002
+    a = [model_prior.rvs(), np.random.random_sample()]  # noqa: NPY002
+    np.random.seed(2)  # noqa: NPY002
+    assert a == [default.rvs(), np.random.random_sample()]  # noqa: NPY002 - it draws as pyabc's does
     rvs = {"a": pyabc.RV("uniform", 0.1, 0.4), "b": pyabc.RV("uniform", -1.0, 3.0)}
     ours, theirs = box(**rvs), pyabc.Distribution(**rvs)
     rng = np.random.default_rng(4)
