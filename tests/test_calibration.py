@@ -69,6 +69,19 @@ def test_same_seed_same_posterior_on_one_and_two_workers_and_after_a_resume(targ
     assert not np.allclose(other.posterior.to_numpy(), one.posterior.to_numpy())
 
 
+def test_same_posterior_on_dask_as_on_local_processes(targets_file, tmp_path, dask_scheduler):
+    targets = read_targets(targets_file)
+    sim = cal.Simulator(targets)
+    engine = make_engine(sim.context, workers=2, dask=dask_scheduler)
+    try:
+        on_dask = cal.calibrate(targets, tmp_path / "dask.db", TINY, engine, simulator=sim)
+    finally:
+        engine.close()
+    local = _calibrate(targets_file, tmp_path / "local.db", 2)
+    pd.testing.assert_frame_equal(on_dask.posterior, local.posterior)
+    assert on_dask.simulations == local.simulations
+
+
 def test_the_posterior_narrows_towards_runs_that_reproduce_the_patterns(targets_file, tmp_path):
     res = _calibrate(targets_file, tmp_path / "c.db", 1, cal.Settings(particles=12, generations=3, seed=2))
     assert res.epsilon < cal._INITIAL_EPSILON
