@@ -444,7 +444,7 @@ def snapshot_chart(groups: pd.DataFrame, ties: pd.DataFrame, *, title: str, mark
                 mlines.Line2D([], [], color=_MARKETING, lw=2, marker="o", markerfacecolor="white",
                               markeredgecolor="black", markeredgewidth=1.5,
                               label=text("report.legend.marketing", lang))]
-    fig.legend(handles=handles, loc="outside upper center", ncols=4, frameon=False,
+    fig.legend(handles=handles, loc="outside upper center", ncols=3, frameon=False,  # fits in Thai too
                title=text("report.legend.snapshot", lang))
     reach = np.array([[*(c + sign * (r + 0.32))] for c, r in circles.values() for sign in (-1, 1)])
     ax.set_xlim(reach[:, 0].min(), reach[:, 0].max())
