@@ -930,6 +930,8 @@ def ui(host: str, port: int, lang: str, folder: Path | None, workers: int) -> No
         "NETSIM_UI_SCENARIOS": str(folder.resolve()), "NETSIM_UI_LANG": lang,
         "NETSIM_UI_WORKERS": str(workers),
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false", "SOLARA_ASSETS_PROXY_CACHE_DIR": str(assets.cache_dir()),
+        # no "runs on Solara" banner: it sat over the lowest chart's legend
+        "SOLARA_THEME_SHOW_BANNER": "false", "SOLARA_THEME_TITLE": "netsim",
     })
     click.echo(f"netsim: the page is at http://{'127.0.0.1' if host in _LOCAL_HOSTS else host}:{port}/ "
                "(Ctrl-C stops it)", err=True)

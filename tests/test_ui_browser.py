@@ -114,6 +114,7 @@ def test_page_loads_with_the_baseline_and_nothing_leaves_the_machine(browser_pag
     expect(page.locator(".netsim-title")).to_have_text(text("ui.title", "en"))
     expect(page.locator(".netsim-month")).to_have_text(text("ui.month_of", "en", month=0, months=36))
     assert page.locator(".netsim-network circle, .netsim-network rect").count() > 50
+    assert page.get_by_text("runs on Solara").count() == 0  # no banner over the charts
     assert page.left_machine == []
 
 
