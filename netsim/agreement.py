@@ -96,8 +96,9 @@ def kept_up(n: int, a: np.ndarray, b: np.ndarray, strength: np.ndarray,
 
     Each of the ``n`` groups keeps up its ``capacity`` strongest ties (of equal strengths,
     the earlier in the list); a tie is kept up when it is among those of both its groups.
-    Only groups with more ties than ``capacity`` are sorted, so the cost is about one pass
-    over the ties.
+    Only groups with more ties than ``capacity`` are looked at, each in one pass that keeps
+    its strongest ``capacity`` ties in order (no sorting, nothing allocated per group), so
+    the cost is about one pass over the ties.
     """
     m = len(a)
     kept = np.ones(m, np.bool_)
@@ -114,11 +115,28 @@ def kept_up(n: int, a: np.ndarray, b: np.ndarray, strength: np.ndarray,
         fill[a[e]] += 1
         mine[fill[b[e]]] = e
         fill[b[e]] += 1
+    best = np.empty(max(capacity, 0), np.int64)  # a group's strongest ties so far, strongest first
+    mine_kept = np.zeros(m, np.bool_)
     for v in range(n):
         if start[v + 1] - start[v] <= capacity:
             continue
-        ties = mine[start[v]:start[v + 1]]
-        order = np.argsort(-strength[ties], kind="mergesort")  # stable: list order among equals
-        for r in range(capacity, len(ties)):
-            kept[ties[order[r]]] = False
+        size = 0
+        for i in range(start[v], start[v + 1]):
+            e = mine[i]
+            if size == capacity and (capacity == 0 or strength[e] <= strength[best[size - 1]]):
+                continue  # no stronger than the weakest kept: an earlier tie of equal strength wins
+            j = size if size < capacity else capacity - 1
+            while j > 0 and strength[best[j - 1]] < strength[e]:
+                best[j] = best[j - 1]
+                j -= 1
+            best[j] = e
+            size = min(size + 1, capacity)
+        for r in range(size):
+            mine_kept[best[r]] = True
+        for i in range(start[v], start[v + 1]):
+            e = mine[i]
+            if not mine_kept[e]:
+                kept[e] = False
+        for r in range(size):
+            mine_kept[best[r]] = False
     return kept

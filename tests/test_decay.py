@@ -81,3 +81,32 @@ def test_shared_values_slow_the_decay_of_unused_ties():
     decay_ties(ties, DecayParams(rate=0.2, floor=0.05, value_durability=0.5), month=2, values=values)
     aligned, apart = ties.strength  # alignment 1 and 0
     assert np.isclose(aligned, 0.8 * (1 - 0.2 * 0.5)) and np.isclose(apart, 0.8 * (1 - 0.2))
+
+
+def _kept_up_by_sorting(n, a, b, strength, capacity):
+    """The rule stated plainly: each group's ``capacity`` strongest ties (earlier first among equals)."""
+    kept = np.ones(len(a), bool)
+    for v in range(n):
+        mine = [e for e in range(len(a)) if v in (a[e], b[e])]
+        ranked = sorted(mine, key=lambda e: (-strength[e], e))
+        for e in ranked[capacity:]:
+            kept[e] = False
+    return kept
+
+
+@pytest.mark.parametrize("capacity", [0, 1, 2, 3, 6])
+def test_kept_up_keeps_each_groups_strongest_ties_earlier_first_among_equals(capacity):
+    from netsim.agreement import kept_up
+
+    rng = np.random.default_rng(capacity)
+    for _ in range(60):
+        n = int(rng.integers(2, 14))
+        pairs = [(u, v) for u in range(n) for v in range(u + 1, n) if rng.random() < 0.6]
+        if not pairs:
+            continue
+        a = np.array([p[0] for p in pairs], np.int64)
+        b = np.array([p[1] for p in pairs], np.int64)
+        strength = rng.choice([0.2, 0.5, 0.5, 0.9, 1.0], size=len(pairs)) if rng.random() < 0.5 \
+            else rng.random(len(pairs))  # many equal strengths half the time
+        assert kept_up(n, a, b, strength, capacity).tolist() == \
+            _kept_up_by_sorting(n, a, b, strength, capacity).tolist()
