@@ -42,8 +42,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pandas is imported where a table is written or read, not by every command
     import pandas as pd
 
-__all__ = ["MANIFEST", "TABLES", "ChunkResult", "OtherVersionError", "ResultStore", "StoreError", "csv_text",
-           "extends", "safe_cell", "stored_versions", "write_bytes_atomic", "write_csv"]
+__all__ = ["MANIFEST", "TABLES", "ChunkResult", "OtherVersionError", "ResultStore", "StoreError", "csv_bytes",
+           "csv_text", "extends", "safe_cell", "stored_versions", "write_bytes_atomic", "write_csv"]
 
 #: The manifest's file name inside a store.
 MANIFEST = "manifest.json"
@@ -177,16 +177,23 @@ def csv_text(table: pd.DataFrame, **to_csv: Any) -> str:
     return safe.to_csv(**to_csv)
 
 
-def write_csv(path: Path, table: pd.DataFrame, **to_csv: Any) -> None:
-    """Write a table as UTF-8 CSV, atomically, with every text cell spreadsheet-safe.
+def csv_bytes(table: pd.DataFrame, **to_csv: Any) -> bytes:
+    """A table as the bytes of a CSV file: :func:`csv_text` in UTF-8 with a byte-order mark.
 
-    The one writer of every CSV file netsim makes (:func:`csv_text` makes the text). The
-    file starts with a byte-order mark, which tells a spreadsheet the text is UTF-8 (without
-    it, Excel reads Thai names as the Windows code page, garbled); netsim's own readers and
-    pandas skip it. Extra keywords go to :meth:`pandas.DataFrame.to_csv` (``index``
-    defaults to False).
+    The mark tells a spreadsheet the text is UTF-8 (without it, Excel reads Thai names as
+    the Windows code page, garbled); netsim's own readers and pandas skip it. What
+    :func:`write_csv` writes and the page's downloads hand out.
     """
-    write_bytes_atomic(Path(path), csv_text(table, **to_csv).encode("utf-8-sig"))
+    return csv_text(table, **to_csv).encode("utf-8-sig")
+
+
+def write_csv(path: Path, table: pd.DataFrame, **to_csv: Any) -> None:
+    """Write a table as CSV (:func:`csv_bytes`), atomically, with every text cell spreadsheet-safe.
+
+    The one writer of every CSV file netsim makes. Extra keywords go to
+    :meth:`pandas.DataFrame.to_csv` (``index`` defaults to False).
+    """
+    write_bytes_atomic(Path(path), csv_bytes(table, **to_csv))
 
 
 def _now() -> str:

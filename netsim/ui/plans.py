@@ -128,15 +128,10 @@ def build_model(scenario: Scenario, settings: Mapping[str, Any], *, seed: int):
 
 
 def csv_bytes(table: pd.DataFrame) -> bytes:
-    """A table as CSV that a spreadsheet opens safely and reads as UTF-8.
+    """A table as CSV that a spreadsheet opens safely and reads as UTF-8 (:func:`netsim.store.csv_bytes`)."""
+    from netsim.store import csv_bytes as store_csv_bytes
 
-    The same text as every CSV file netsim writes (:func:`netsim.store.csv_text`: text
-    that a spreadsheet would run as a formula starts with ``'``), with a byte-order mark
-    that tells spreadsheets the text is UTF-8 (Thai included).
-    """
-    from netsim.store import csv_text
-
-    return csv_text(table).encode("utf-8-sig")
+    return store_csv_bytes(table)
 
 
 @dataclass(eq=False)  # compared by identity: a page redraws when it is given a new one
