@@ -29,6 +29,7 @@ import io
 import json
 import math
 import sqlite3
+import textwrap
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -896,6 +897,11 @@ def pairs_chart(posterior: pd.DataFrame, targets: Targets, *, title: str = "") -
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    def label(key: str) -> str:  # "section" over the name, the name wrapped at its underscores
+        section, _, name = key.partition(".")
+        lines = textwrap.wrap(name.replace("_", " "), 16) or [name]
+        return "\n".join([section, *(line.replace(" ", "_") for line in lines)])
+
     keys = list(targets.priors)
     k = len(keys)
     w = posterior[POSTERIOR_WEIGHT].to_numpy(float)
@@ -916,11 +922,11 @@ def pairs_chart(posterior: pd.DataFrame, targets: Targets, *, title: str = "") -
             ax.set_xlim(lo, hi)
             ax.tick_params(labelsize=6)
             if i == k - 1:
-                ax.set_xlabel(xj, fontsize=7)
+                ax.set_xlabel(label(xj), fontsize=7)
             else:
                 ax.set_xticklabels([])
             if j == 0 and i > 0:
-                ax.set_ylabel(yi, fontsize=7)
+                ax.set_ylabel(label(yi), fontsize=7)
             elif j > 0:
                 ax.set_yticklabels([])
     fig.suptitle(
