@@ -89,6 +89,25 @@ def degrees(n: int, a: np.ndarray, b: np.ndarray, node_in: np.ndarray) -> np.nda
     return degree
 
 
+@numba.njit(cache=True, inline="always")
+def _offer(top_s, top_e, size, v, strength, e, capacity):  # pragma: no cover - compiled
+    """Offer tie ``e`` to group ``v``'s strongest ``capacity`` so far (strongest first).
+
+    Ties are offered in list order, so among equal strengths the one already kept (the
+    earlier) stays ahead.
+    """
+    k = size[v]
+    if k == capacity and strength <= top_s[v, k - 1]:
+        return  # no stronger than the weakest kept
+    j = k if k < capacity else capacity - 1
+    while j > 0 and top_s[v, j - 1] < strength:
+        top_s[v, j], top_e[v, j] = top_s[v, j - 1], top_e[v, j - 1]
+        j -= 1
+    top_s[v, j], top_e[v, j] = strength, e
+    if k < capacity:
+        size[v] = k + 1
+
+
 @numba.njit(cache=True)
 def kept_up(n: int, a: np.ndarray, b: np.ndarray, strength: np.ndarray,
             capacity: int) -> np.ndarray:  # pragma: no cover - compiled
@@ -96,47 +115,29 @@ def kept_up(n: int, a: np.ndarray, b: np.ndarray, strength: np.ndarray,
 
     Each of the ``n`` groups keeps up its ``capacity`` strongest ties (of equal strengths,
     the earlier in the list); a tie is kept up when it is among those of both its groups.
-    Only groups with more ties than ``capacity`` are looked at, each in one pass that keeps
-    its strongest ``capacity`` ties in order (no sorting, nothing allocated per group), so
-    the cost is about one pass over the ties.
+    One pass over the ties keeps each group's strongest ``capacity`` so far, in order; a
+    tie is then kept by a group with more ties than that when it is no weaker than the
+    group's last kept tie (and, as strong, no later in the list). The cost is about two
+    passes over the ties, with nothing sorted.
     """
     m = len(a)
-    kept = np.ones(m, np.bool_)
-    start = np.zeros(n + 1, np.int64)
+    kept = np.empty(m, np.bool_)
+    if capacity <= 0:
+        kept[:] = False  # every tie has two groups, and neither keeps any
+        return kept
+    top_s, top_e = np.empty((n, capacity)), np.empty((n, capacity), np.int64)
+    size, ties = np.zeros(n, np.int64), np.zeros(n, np.int64)
     for e in range(m):
-        start[a[e] + 1] += 1
-        start[b[e] + 1] += 1
-    for v in range(n):
-        start[v + 1] += start[v]
-    fill = start[:-1].copy()
-    mine = np.empty(2 * m, np.int64)  # each group's ties, in list order
+        u, v, x = a[e], b[e], strength[e]
+        ties[u] += 1
+        ties[v] += 1
+        _offer(top_s, top_e, size, u, x, e, capacity)
+        _offer(top_s, top_e, size, v, x, e, capacity)
+    last = capacity - 1
     for e in range(m):
-        mine[fill[a[e]]] = e
-        fill[a[e]] += 1
-        mine[fill[b[e]]] = e
-        fill[b[e]] += 1
-    best = np.empty(max(capacity, 0), np.int64)  # a group's strongest ties so far, strongest first
-    mine_kept = np.zeros(m, np.bool_)
-    for v in range(n):
-        if start[v + 1] - start[v] <= capacity:
-            continue
-        size = 0
-        for i in range(start[v], start[v + 1]):
-            e = mine[i]
-            if size == capacity and (capacity == 0 or strength[e] <= strength[best[size - 1]]):
-                continue  # no stronger than the weakest kept: an earlier tie of equal strength wins
-            j = size if size < capacity else capacity - 1
-            while j > 0 and strength[best[j - 1]] < strength[e]:
-                best[j] = best[j - 1]
-                j -= 1
-            best[j] = e
-            size = min(size + 1, capacity)
-        for r in range(size):
-            mine_kept[best[r]] = True
-        for i in range(start[v], start[v + 1]):
-            e = mine[i]
-            if not mine_kept[e]:
-                kept[e] = False
-        for r in range(size):
-            mine_kept[best[r]] = False
+        x, ok = strength[e], True
+        for v in (a[e], b[e]):
+            if ties[v] > capacity and (x < top_s[v, last] or (x == top_s[v, last] and e > top_e[v, last])):
+                ok = False
+        kept[e] = ok
     return kept

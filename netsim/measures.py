@@ -163,13 +163,16 @@ def outputs_markdown() -> str:
 
 
 @numba.njit(cache=True)
-def _graph_measures(n, a, b, node_in, only_between, district, goals, values):  # pragma: no cover
+def _graph_measures(n, a, b, node_in, only_between, district, goals, values,
+                    pairs=True):  # pragma: no cover - compiled
     """Degrees, ties, clustering, district modularity, cross share and pair alignments.
 
     The ties counted are ``(a[e], b[e])``, all of them, or with ``only_between`` those
     whose two ends are both in ``node_in``; clustering is averaged over ``node_in``. The
     ties must be sorted by ``(a, b)`` with ``a < b``, each once (as the tie list keeps
-    them), so that each group's ties to later groups are one ascending run.
+    them), so that each group's ties to later groups are one ascending run. Without
+    ``pairs``, the district and pair measures are left out (NaN): degrees, ties and
+    clustering only.
     """
     degree = degrees(n, a, b, node_in if only_between else np.ones(n, np.bool_))
     n_districts = district.max() + 1 if n else 1
@@ -180,6 +183,8 @@ def _graph_measures(n, a, b, node_in, only_between, district, goals, values):  #
         if only_between and not (node_in[u] and node_in[v]):
             continue
         m += 1
+        if not pairs:
+            continue
         ends[district[u]] += 1
         ends[district[v]] += 1
         if district[u] == district[v]:
@@ -193,25 +198,24 @@ def _graph_measures(n, a, b, node_in, only_between, district, goals, values):  #
         start[a[e] + 1] += 1
     for u in range(n):
         start[u + 1] += start[u]
-    triangles = np.zeros(n, np.int64)  # each triangle u < v < w found once, from its tie u-v
-    for e in range(len(a)):
-        u, v = a[e], b[e]
-        if only_between and not (node_in[u] and node_in[v]):
+    triangles = np.zeros(n, np.int64)  # each triangle u < v < w found once, from u and its tie u-v
+    mark = np.full(n, -1, np.int64)  # mark[w] == u: w is a later partner of u
+    for u in range(n):
+        if only_between and not node_in[u]:
             continue
-        i, j = e + 1, start[v]  # u's partners after v, and v's partners: both ascending
-        while i < start[u + 1] and j < start[v + 1]:
-            if b[i] < b[j]:
-                i += 1
-            elif b[i] > b[j]:
-                j += 1
-            else:
-                w = b[i]
-                if not only_between or node_in[w]:
+        for i in range(start[u], start[u + 1]):
+            if not only_between or node_in[b[i]]:
+                mark[b[i]] = u
+        for i in range(start[u], start[u + 1]):
+            v = b[i]
+            if mark[v] != u:
+                continue  # a tie that is not counted
+            for j in range(start[v], start[v + 1]):
+                w = b[j]
+                if mark[w] == u:
                     triangles[u] += 1
                     triangles[v] += 1
                     triangles[w] += 1
-                i += 1
-                j += 1
     count, clustering = 0, 0.0
     for v in range(n):
         if node_in[v]:
@@ -221,6 +225,8 @@ def _graph_measures(n, a, b, node_in, only_between, district, goals, values):  #
     clustering = clustering / count if count else np.nan
     if m == 0:
         return degree, 0, (0.0 if count else np.nan), np.nan, np.nan, np.nan, np.nan
+    if not pairs:
+        return degree, m, clustering, np.nan, np.nan, np.nan, np.nan
     modularity = 0.0
     for d in range(n_districts):
         modularity += inside[d] / m - (ends[d] / (2.0 * m)) ** 2
@@ -304,7 +310,7 @@ def _month_outputs(s, a, b, em, month):  # pragma: no cover - compiled
     degree, ties, clustering, modularity, cross, goal_align, value_align = _graph_measures(
         n, a, b, s.participating, True, s.district, s.goals, s.values)
     counted, m, network_clustering = _graph_measures(n, em.ties_a, em.ties_b, s.participating, True,
-                                                     s.district, s.goals, s.values)[:3]
+                                                     s.district, s.goals, s.values, False)[:3]
     p, districts, means = _group_means(s.participating, s.district, s.inspiration, s.trust,
                                        s.plan_quality, s.revisions, s.network_type >= STRUCTURED)
     counts = np.zeros(SHARED_IDEOLOGY + 1, np.int64)

@@ -280,11 +280,16 @@ def counting_ties(a, b, strength, last_activity, kind, participating, month, p):
 
     Returns their ``(a, b, last_activity, kind)``.
     """  # noqa: D205
-    keep = np.empty(len(a), np.bool_)
-    for e in range(len(a)):
-        keep[e] = participating[a[e]] and participating[b[e]] and strength[e] >= p.tie_threshold \
-            and last_activity[e] > month - p.tie_memory
-    return a[keep], b[keep], last_activity[keep], kind[keep]
+    m = len(a)
+    ca, cb = np.empty(m, np.int64), np.empty(m, np.int64)
+    cl, ck = np.empty(m, last_activity.dtype), np.empty(m, kind.dtype)
+    k = 0
+    for e in range(m):  # one pass, in list order
+        if participating[a[e]] and participating[b[e]] and strength[e] >= p.tie_threshold \
+                and last_activity[e] > month - p.tie_memory:
+            ca[k], cb[k], cl[k], ck[k] = a[e], b[e], last_activity[e], kind[e]
+            k += 1
+    return ca[:k], cb[:k], cl[:k], ck[:k]
 
 
 def classify(n: int, a: np.ndarray, b: np.ndarray, last_activity: np.ndarray, *,

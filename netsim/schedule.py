@@ -77,6 +77,7 @@ class MonthParams(NamedTuple):
 def _measure(out, s, t, count, month, p):  # pragma: no cover - compiled
     em = emergence_kernel(s, t, count, month, p)
     write_outputs(out, s, t.a[:count], t.b[:count], em, month)
+    return em.upkeep
 
 
 @numba.njit(cache=True)
@@ -96,8 +97,8 @@ def _advance(month, what, stream, s, t, count, p, out):  # pragma: no cover - co
     count = interaction_kernel(s, t, count, month, stream, p.interaction)
     if what.review:
         review_kernel(s, t, count, stream, p.review)
-    _measure(out, s, t, count, month, p.emergence)
-    count = decay_kernel(t, count, month, s.values, p.decay)
+    upkeep = _measure(out, s, t, count, month, p.emergence)
+    count = decay_kernel(t, count, month, s.values, upkeep, p.decay)
     return count, visited
 
 

@@ -116,3 +116,28 @@ def test_non_participants_are_in_no_network(make_state):
     find_networks(state, EmergenceParams(), month=1)
     assert (state.network_id == -1).all()
     assert (state.network_type == NONE).all()
+
+
+def test_the_months_upkeep_is_the_same_after_the_forums_meetings(baseline):
+    """Decay reads the upkeep the emergence step found before the meetings: it must still hold."""
+    from netsim import NetworkModel
+    from netsim.agreement import kept_up
+
+    checked = 0
+    for seed in range(4):
+        model = NetworkModel(scenario=baseline, rng=seed, run_months=30, emergence_meeting_gain=0.4,
+                             decay_tie_capacity=4)
+        for month in range(1, 31):
+            model.step()
+            if month % 5:
+                continue
+            state, p = model.state, model.params
+            t = state.ties
+            before = kept_up(state.n, t.a, t.b, t.strength, p.decay.tie_capacity)
+            strength = t.strength.copy()
+            em = find_networks(state, p.emergence, month + 1, p.decay)
+            assert not np.array_equal(strength, t.strength) or not em.networks.number_of(STRUCTURED)
+            assert np.array_equal(em.upkeep, before)
+            assert np.array_equal(em.upkeep, kept_up(state.n, t.a, t.b, t.strength, p.decay.tie_capacity))
+            checked += int(not before.all())
+    assert checked >= 10  # groups had more ties than they keep up, so the mask meant something

@@ -37,14 +37,15 @@ class DecayKernel(NamedTuple):
 
 
 @numba.njit(cache=True)
-def decay_kernel(t, count, month, values, p):  # pragma: no cover - compiled
+def decay_kernel(t, count, month, values, upkeep, p):  # pragma: no cover - compiled
     """Weaken and drop ties in the buffers ``t``; return the new count (``p``: a :class:`DecayKernel`).
 
-    ``values`` holds each group's values (with no columns, values play no part).
+    ``values`` holds each group's values (with no columns, values play no part);
+    ``upkeep`` marks the ``count`` ties both groups keep up (``agreement.kept_up`` with
+    ``p.tie_capacity``; the month's emergence step has it).
     """
     key, a, b, strength, kind = t.key, t.a, t.b, t.strength, t.kind
     formed, last_used, last_activity = t.formed, t.last_used, t.last_activity
-    upkeep = kept_up(len(values), a[:count], b[:count], strength[:count], p.tie_capacity)
     kept = 0
     for e in range(count):
         if last_used[e] < month or not upkeep[e]:
@@ -70,5 +71,6 @@ def decay_ties(ties: Ties, p: DecayParams, month: int, values: np.ndarray | None
     """
     before = ties.count
     v = np.zeros((ties.n, 0)) if values is None else np.asarray(values, np.float64)
-    ties.count = decay_kernel(ties.buffers(), ties.count, month, v, kernel_params(p))
+    upkeep = kept_up(ties.n, ties.a, ties.b, ties.strength, p.tie_capacity)
+    ties.count = decay_kernel(ties.buffers(), ties.count, month, v, upkeep, kernel_params(p))
     return before - ties.count

@@ -57,6 +57,9 @@ class Emergence(NamedTuple):
         ties_a, ties_b: The ties that counted (their two ends).
         joint_activity: Ties between participants used for joint activity this month.
         joint_marketing: Of those, ties whose joint activity was joint marketing.
+        upkeep: Which of the month's ties both their groups keep up (``agreement.kept_up``):
+            the same before and after the meetings, which only strengthen ties already
+            kept up, so decay reads it rather than working it out again.
     """
 
     networks: Networks
@@ -68,6 +71,7 @@ class Emergence(NamedTuple):
     ties_b: np.ndarray
     joint_activity: int
     joint_marketing: int
+    upkeep: np.ndarray
 
 
 def kernel_params(p: EmergenceParams, upkeep: DecayParams | None = None) -> EmergenceKernel:
@@ -193,9 +197,9 @@ def emergence_kernel(s, t, count, month, p):  # pragma: no cover - compiled
         if s.forum_marketing[slot] >= p.marketing_months:
             marketing_districts = max(marketing_districts, nets.marketing[c])
             marketing_age = max(marketing_age, s.forum_marketing[slot] - p.marketing_months + 1)
+    upkeep = kept_up(n, a, b, t.strength[:count], p.tie_capacity)
     if p.meeting_gain > 0:  # structured forums meet: their members' ties are used
         strength, last_used = t.strength, t.last_used
-        upkeep = kept_up(n, a, b, strength[:count], p.tie_capacity)
         for e in range(count):
             slot = s.network_id[a[e]]
             if slot >= 0 and slot == s.network_id[b[e]] and kind[slot] >= STRUCTURED \
@@ -209,7 +213,8 @@ def emergence_kernel(s, t, count, month, p):  # pragma: no cover - compiled
             joint_marketing += t.kind[e] == MARKETING
     return Emergence(networks=nets, formed=formed, dissolved=dissolved,
                      marketing_districts=marketing_districts, marketing_age=marketing_age,
-                     ties_a=ca, ties_b=cb, joint_activity=joint, joint_marketing=joint_marketing)
+                     ties_a=ca, ties_b=cb, joint_activity=joint, joint_marketing=joint_marketing,
+                     upkeep=upkeep)
 
 
 def network_ties(state: GroupState, p: EmergenceParams, month: int) -> tuple[np.ndarray, ...]:
