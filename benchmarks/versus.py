@@ -41,11 +41,19 @@ print(json.dumps(bench.bench_baseline(int(sys.argv[2]))))
 """
 
 
+def _fail(message: str) -> None:
+    print(f"versus.py: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
 def measure(tree: Path, repeats: int) -> dict[str, float]:
     """``bench_baseline`` of ``tree``'s own benchmarks/run.py, in a fresh process started in it."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     out = subprocess.run([sys.executable, "-c", _PROBE, str(tree), str(repeats)], cwd=tree, env=env,
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True)
+    if out.returncode:
+        last = out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"
+        _fail(f"the benchmark of {tree} failed: {last}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -59,8 +67,11 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="netsim-versus-") as tmp:
         earlier = Path(tmp) / "earlier"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(earlier),
-                        args.revision], check=True)
+        added = subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(earlier),
+                                args.revision], capture_output=True, text=True)
+        if added.returncode:
+            _fail(f"cannot check out {args.revision!r}: "
+                  f"{added.stderr.strip().splitlines()[-1] if added.stderr.strip() else 'git failed'}")
         try:
             print(f"compiling {args.revision}'s kernels (first run) ...", flush=True)
             measure(earlier, 1)
