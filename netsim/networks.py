@@ -178,8 +178,9 @@ class EmergenceKernel(NamedTuple):
 def classify_params(p: EmergenceParams, tie_capacity: int = 0) -> EmergenceKernel:
     """The emergence parameters as the compiled classifier takes them.
 
-    ``tie_capacity`` (``decay.tie_capacity``) is read only by the forums' meetings
-    (``processes/emergence.py``); classifying alone does not need it.
+    ``tie_capacity`` (``decay.tie_capacity``) is read only by the emergence step's upkeep of
+    ties, which its meetings and the month's decay use (``processes/emergence.py``);
+    classifying alone does not need it.
     """
     return record(EmergenceKernel, p, tie_capacity=tie_capacity)
 

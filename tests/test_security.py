@@ -172,7 +172,7 @@ def test_every_csv_netsim_writes_neutralises_formulas_from_users_files(tmp_path,
     import pandas as pd
 
     from netsim import NetworkModel, load_scenario
-    from netsim.ui import plans
+    from netsim.store import csv_bytes
 
     survey = pd.read_csv(ROOT / "calibration" / "baseline_groups.csv", dtype=str, keep_default_na=False)
     survey["name"] = [FORMULAS[(i + 1) % 4] for i in range(len(survey))]
@@ -199,7 +199,7 @@ def test_every_csv_netsim_writes_neutralises_formulas_from_users_files(tmp_path,
     ok("export", "b", "--run", stored, "--format", "csv", "--out", "stored.csv")
     model = NetworkModel.from_scenario(load_scenario(tmp_path / "odd.toml"), rng=1)
     model.run_model()
-    (tmp_path / "page-groups.csv").write_bytes(plans.csv_bytes(model.group_table()))
+    (tmp_path / "page-groups.csv").write_bytes(csv_bytes(model.group_table()))
     written = sorted(tmp_path.rglob("*.csv"))
     names = {str(p.relative_to(tmp_path)) for p in written}
     assert {"run/monthly.csv", "run/groups.csv", "net-nodes.csv", "net-edges.csv", "stored-nodes.csv",

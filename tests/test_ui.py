@@ -16,6 +16,7 @@ from netsim.codes import SHARED_IDEOLOGY, STRUCTURED
 from netsim.i18n import text
 from netsim.outcomes import OUTCOMES, timeline
 from netsim.scenario import spec
+from netsim.store import csv_bytes
 from netsim.ui import app, assets, charts, picture, plans
 
 THAI = re.compile("[\u0e00-\u0e7f]")
@@ -95,7 +96,7 @@ def test_charts_draw_every_month_and_the_png_has_thai_words(grown):
 def test_csv_download_is_safe_to_open_in_a_spreadsheet():
     table = pd.DataFrame({"name": ["=HYPERLINK(1)", "+1+A1", "-x", "@a", "ok", "กลุ่ม"],
                           "n": [-1, 2, 3, 4, 5, 6]})
-    data = plans.csv_bytes(table)
+    data = csv_bytes(table)
     assert data.startswith(b"\xef\xbb\xbf")
     back = pd.read_csv(pd.io.common.BytesIO(data), encoding="utf-8-sig")
     assert list(back["name"]) == ["'=HYPERLINK(1)", "'+1+A1", "'-x", "'@a", "ok", "กลุ่ม"]

@@ -32,7 +32,6 @@ class DecayKernel(NamedTuple):
 
     rate: float
     floor: float
-    tie_capacity: int
     value_durability: float
 
 
@@ -42,7 +41,7 @@ def decay_kernel(t, count, month, values, upkeep, p):  # pragma: no cover - comp
 
     ``values`` holds each group's values (with no columns, values play no part);
     ``upkeep`` marks the ``count`` ties both groups keep up (``agreement.kept_up`` with
-    ``p.tie_capacity``; the month's emergence step has it).
+    ``decay.tie_capacity``; in the compiled month, the emergence step finds it).
     """
     key, a, b, strength, kind = t.key, t.a, t.b, t.strength, t.kind
     formed, last_used, last_activity = t.formed, t.last_used, t.last_activity

@@ -28,6 +28,7 @@ import solara.lab
 
 from netsim.i18n import LANGUAGES, text
 from netsim.scenario import ScenarioError
+from netsim.store import csv_bytes
 from netsim.ui import charts, picture, plans
 
 __all__ = ["Page", "page"]
@@ -250,9 +251,9 @@ def Downloads():
         return
     stem = f"{m.scenario_name}-month{m.month}"
     with solara.Row(style={"flex-wrap": "wrap"}):
-        solara.FileDownload(lambda: plans.csv_bytes(m.monthly_table()), filename=f"{stem}-monthly.csv",
+        solara.FileDownload(lambda: csv_bytes(m.monthly_table()), filename=f"{stem}-monthly.csv",
                             label=text("ui.download_monthly", L), mime_type="text/csv")
-        solara.FileDownload(lambda: plans.csv_bytes(m.group_table(every_month=True)),
+        solara.FileDownload(lambda: csv_bytes(m.group_table(every_month=True)),
                             filename=f"{stem}-groups.csv", label=text("ui.download_groups", L),
                             mime_type="text/csv")
         solara.FileDownload(lambda: charts.charts_png(m.monthly_table(), months=m.params.run.months, lang=L,

@@ -29,7 +29,7 @@ from netsim.outcomes import Reading, read_outcomes
 from netsim.scenario import ParamSpec, Scenario, ScenarioError, load_scenario, spec
 
 __all__ = ["COMPARED", "CONTROLS", "Comparison", "Control", "ScenarioFile", "build_model", "control",
-           "csv_bytes", "scenario_files", "slider_range", "verdict"]
+           "scenario_files", "slider_range", "verdict"]
 
 #: The parameters a planner sets on the page (the interventions), in the order shown.
 CONTROLS: tuple[str, ...] = (
@@ -125,13 +125,6 @@ def build_model(scenario: Scenario, settings: Mapping[str, Any], *, seed: int):
     from netsim.model import NetworkModel
 
     return NetworkModel.from_scenario(scenario.with_overrides(dict(settings), source="the page"), rng=seed)
-
-
-def csv_bytes(table: pd.DataFrame) -> bytes:
-    """A table as CSV that a spreadsheet opens safely and reads as UTF-8 (:func:`netsim.store.csv_bytes`)."""
-    from netsim.store import csv_bytes as store_csv_bytes
-
-    return store_csv_bytes(table)
 
 
 @dataclass(eq=False)  # compared by identity: a page redraws when it is given a new one
