@@ -18,10 +18,11 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["degrees", "goal_agreement", "goal_agreement_of", "kept_up", "set_alignment", "value_alignment_of"]
+__all__ = ["degrees", "goal_agreement", "goal_agreement_of", "kept_up", "set_alignment", "top_goal_of",
+           "value_alignment_of"]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def goal_agreement_of(goals: np.ndarray, i: int, j: int) -> float:  # pragma: no cover - compiled
     """``1 - TV``: one minus the total-variation distance between two groups' goal weights."""
     distance = 0.0
@@ -39,7 +40,17 @@ def goal_agreement(goals: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarra
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
+def top_goal_of(goals: np.ndarray, i: int) -> int:  # pragma: no cover - compiled
+    """The goal group ``i`` weighs most (of equal weights, the first): ``np.argmax(goals[i])``."""
+    best = 0
+    for k in range(1, goals.shape[1]):
+        if goals[i, k] > goals[i, best]:
+            best = k
+    return best
+
+
+@numba.njit(cache=True, inline="always")
 def value_alignment_of(values: np.ndarray, i: int, j: int) -> float:  # pragma: no cover - compiled
     """``1 -`` the mean absolute difference of two groups' values (each in [0, 1])."""
     distance = 0.0
@@ -89,25 +100,6 @@ def degrees(n: int, a: np.ndarray, b: np.ndarray, node_in: np.ndarray) -> np.nda
     return degree
 
 
-@numba.njit(cache=True, inline="always")
-def _offer(top_s, top_e, size, v, strength, e, capacity):  # pragma: no cover - compiled
-    """Offer tie ``e`` to group ``v``'s strongest ``capacity`` so far (strongest first).
-
-    Ties are offered in list order, so among equal strengths the one already kept (the
-    earlier) stays ahead.
-    """
-    k = size[v]
-    if k == capacity and strength <= top_s[v, k - 1]:
-        return  # no stronger than the weakest kept
-    j = k if k < capacity else capacity - 1
-    while j > 0 and top_s[v, j - 1] < strength:
-        top_s[v, j], top_e[v, j] = top_s[v, j - 1], top_e[v, j - 1]
-        j -= 1
-    top_s[v, j], top_e[v, j] = strength, e
-    if k < capacity:
-        size[v] = k + 1
-
-
 @numba.njit(cache=True)
 def kept_up(n: int, a: np.ndarray, b: np.ndarray, strength: np.ndarray,
             capacity: int) -> np.ndarray:  # pragma: no cover - compiled
@@ -115,29 +107,46 @@ def kept_up(n: int, a: np.ndarray, b: np.ndarray, strength: np.ndarray,
 
     Each of the ``n`` groups keeps up its ``capacity`` strongest ties (of equal strengths,
     the earlier in the list); a tie is kept up when it is among those of both its groups.
-    One pass over the ties keeps each group's strongest ``capacity`` so far, in order; a
-    tie is then kept by a group with more ties than that when it is no weaker than the
-    group's last kept tie (and, as strong, no later in the list). The cost is about two
-    passes over the ties, with nothing sorted.
+    A group with more ties than that ranks each of its ties by how many of its others are
+    stronger, or as strong and earlier, and keeps those ranked below ``capacity``. The
+    counting has no branch that depends on the strengths, which matters more here than the
+    count of comparisons: a group has a few dozen ties at most.
     """
     m = len(a)
-    kept = np.empty(m, np.bool_)
+    kept = np.ones(m, np.bool_)
     if capacity <= 0:
         kept[:] = False  # every tie has two groups, and neither keeps any
         return kept
-    top_s, top_e = np.empty((n, capacity)), np.empty((n, capacity), np.int64)
-    size, ties = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    start = np.zeros(n + 1, np.int64)  # each group's ties, in list order
     for e in range(m):
-        u, v, x = a[e], b[e], strength[e]
-        ties[u] += 1
-        ties[v] += 1
-        _offer(top_s, top_e, size, u, x, e, capacity)
-        _offer(top_s, top_e, size, v, x, e, capacity)
-    last = capacity - 1
+        start[a[e] + 1] += 1
+        start[b[e] + 1] += 1
+    widest = 0
+    for v in range(n):
+        widest = max(widest, start[v + 1])
+        start[v + 1] += start[v]
+    if widest <= capacity:
+        return kept  # no group has more ties than it keeps up
+    fill = start.copy()
+    incident = np.empty(2 * m, np.int64)
     for e in range(m):
-        x, ok = strength[e], True
-        for v in (a[e], b[e]):
-            if ties[v] > capacity and (x < top_s[v, last] or (x == top_s[v, last] and e > top_e[v, last])):
-                ok = False
-        kept[e] = ok
+        incident[fill[a[e]]] = e
+        fill[a[e]] += 1
+        incident[fill[b[e]]] = e
+        fill[b[e]] += 1
+    own = np.empty(widest)
+    for v in range(n):
+        first, d = start[v], start[v + 1] - start[v]
+        if d <= capacity:
+            continue
+        for i in range(d):
+            own[i] = strength[incident[first + i]]
+        for i in range(d):  # rank: ties stronger, or as strong and earlier
+            x, rank = own[i], 0
+            for j in range(i):
+                rank += own[j] >= x
+            for j in range(i + 1, d):
+                rank += own[j] > x
+            if rank >= capacity:
+                kept[incident[first + i]] = False
     return kept

@@ -16,7 +16,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from netsim.agreement import degrees, goal_agreement_of, value_alignment_of
+from netsim.agreement import goal_agreement_of, value_alignment_of
 from netsim.codes import CAPACITIES, GOALS, KINDS, LOOSE, NETWORK_TYPES, SHARED_IDEOLOGY, STRUCTURED
 from netsim.processes.emergence import Emergence
 from netsim.state import GroupState
@@ -174,15 +174,19 @@ def _graph_measures(n, a, b, node_in, only_between, district, goals, values,
     ``pairs``, the district and pair measures are left out (NaN): degrees, ties and
     clustering only.
     """
-    degree = degrees(n, a, b, node_in if only_between else np.ones(n, np.bool_))
-    n_districts = district.max() + 1 if n else 1
+    n_districts = (district.max() + 1 if n else 1) if pairs else 1
     inside, ends = np.zeros(n_districts), np.zeros(n_districts)
+    degree = np.zeros(n, np.int64)
+    start = np.zeros(n + 1, np.int64)  # the ties of each u to partners v > u: one run of the list
     m, cross, goal_sum, value_sum = 0, 0, 0.0, 0.0
     for e in range(len(a)):  # one pass for everything but the triangles
         u, v = a[e], b[e]
+        start[u + 1] += 1
         if only_between and not (node_in[u] and node_in[v]):
             continue
         m += 1
+        degree[u] += 1
+        degree[v] += 1
         if not pairs:
             continue
         ends[district[u]] += 1
@@ -193,9 +197,6 @@ def _graph_measures(n, a, b, node_in, only_between, district, goals, values,
             cross += 1
         goal_sum += goal_agreement_of(goals, u, v)
         value_sum += value_alignment_of(values, u, v)
-    start = np.zeros(n + 1, np.int64)  # the ties of each u to partners v > u: one run of the list
-    for e in range(len(a)):
-        start[a[e] + 1] += 1
     for u in range(n):
         start[u + 1] += start[u]
     triangles = np.zeros(n, np.int64)  # each triangle u < v < w found once, from u and its tie u-v

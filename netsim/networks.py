@@ -45,7 +45,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from netsim.agreement import degrees, set_alignment
+from netsim.agreement import degrees, set_alignment, top_goal_of
 from netsim.codes import LOOSE, NETWORK_TYPES, SHARED_IDEOLOGY, STRUCTURED
 from netsim.compiled import record
 from netsim.scenario import EmergenceParams
@@ -222,7 +222,7 @@ def classify_kernel(n, a, b, last_activity, kind, district, leadership, goals, v
         if net < 0:
             continue
         size[net] += 1
-        votes[net, np.argmax(goals[v])] += 1
+        votes[net, top_goal_of(goals, v)] += 1
         # a coordinator: a strong leader tied to enough of the other members (the best tied)
         needed = min(p.coordinator_centrality * (cluster_size[cluster[v]] - 1), p.coordinator_ties)
         if leadership[v] >= p.coordinator_leadership and degree[v] >= needed:

@@ -8,6 +8,7 @@ each row.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -148,6 +149,14 @@ class GroupState:
         return self.features.district
 
 
+@lru_cache(maxsize=32)
+def _profile_rows(goals: GoalParams) -> np.ndarray:
+    """The kinds' goal profiles as rows (cached: the runs of a batch share one set of parameters)."""
+    rows = np.array(goals.profiles(), dtype=float)
+    rows.flags.writeable = False
+    return rows
+
+
 def initial_state(features: GroupFeatures, *, rng: np.random.Generator,
                   prior_tie_strength: float, goals: GoalParams | None = None) -> GroupState:
     """Draw the starting state of each group and the ties that predate the project.
@@ -162,7 +171,7 @@ def initial_state(features: GroupFeatures, *, rng: np.random.Generator,
     """
     n = len(features.district)
     p = goals if goals is not None else GoalParams()
-    profile = np.array(p.profiles(), dtype=float)  # one row a kind, in the order of KINDS
+    profile = _profile_rows(p)  # one row a kind, in the order of KINDS
     own = rng.standard_exponential((n, len(GOALS)))  # normalised: a flat Dirichlet draw
     goal_weights = p.kind_share * profile[features.kind] + (1 - p.kind_share) * (
         own / own.sum(axis=1, keepdims=True))

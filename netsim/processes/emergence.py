@@ -87,23 +87,28 @@ def kernel_params(p: EmergenceParams, upkeep: DecayParams | None = None) -> Emer
 def _continuing(label, previous, k, size):  # pragma: no cover - compiled
     """The forum each of the ``k`` clusters continues (-1: none), by plurality of members."""
     n = len(label)
-    keys = np.empty(n, np.int64)
-    m = 0
+    start = np.zeros(k + 1, np.int64)  # the members of each cluster that were in a forum
     for v in range(n):
         if label[v] >= 0 and previous[v] >= 0:
-            keys[m] = label[v] * n + previous[v]
-            m += 1
-    keys = np.sort(keys[:m])
+            start[label[v] + 1] += 1
+    for c in range(k):
+        start[c + 1] += start[c]
+    fill, slots = start.copy(), np.empty(start[k], np.int64)
+    for v in range(n):
+        if label[v] >= 0 and previous[v] >= 0:
+            slots[fill[label[v]]] = previous[v]
+            fill[label[v]] += 1
     best, best_count = np.full(k, -1, np.int64), np.zeros(k, np.int64)
-    start = 0
-    while start < m:
-        end = start
-        while end < m and keys[end] == keys[start]:
-            end += 1
-        c, slot = keys[start] // n, keys[start] % n
-        if end - start > best_count[c]:
-            best[c], best_count[c] = slot, end - start
-        start = end
+    tally = np.zeros(n, np.int64)
+    for c in range(k):  # the forum most of its members were in (of as many, the lowest slot)
+        for i in range(start[c], start[c + 1]):
+            tally[slots[i]] += 1
+        for i in range(start[c], start[c + 1]):
+            slot = slots[i]
+            if tally[slot] > best_count[c] or (tally[slot] == best_count[c] and slot < best[c]):
+                best[c], best_count[c] = slot, tally[slot]
+        for i in range(start[c], start[c + 1]):
+            tally[slots[i]] = 0
     # a forum claimed by several clusters stays with the one holding most of its members
     claimer, claimed = np.full(n, -1, np.int64), np.zeros(n, np.int64)
     for c in range(k):
@@ -198,17 +203,18 @@ def emergence_kernel(s, t, count, month, p):  # pragma: no cover - compiled
             marketing_districts = max(marketing_districts, nets.marketing[c])
             marketing_age = max(marketing_age, s.forum_marketing[slot] - p.marketing_months + 1)
     upkeep = kept_up(n, a, b, t.strength[:count], p.tie_capacity)
-    if p.meeting_gain > 0:  # structured forums meet: their members' ties are used
-        strength, last_used = t.strength, t.last_used
-        for e in range(count):
-            slot = s.network_id[a[e]]
-            if slot >= 0 and slot == s.network_id[b[e]] and kind[slot] >= STRUCTURED \
-                    and s.participating[a[e]] and s.participating[b[e]] and upkeep[e]:
-                strength[e] += p.meeting_gain * (1.0 - strength[e])
-                last_used[e] = month
+    meet = p.meeting_gain > 0  # structured forums meet: their members' ties are used
+    strength, last_used = t.strength, t.last_used
     joint, joint_marketing = 0, 0
     for e in range(count):
-        if t.last_activity[e] == month and s.participating[a[e]] and s.participating[b[e]]:
+        u, v = a[e], b[e]
+        if not (s.participating[u] and s.participating[v]):
+            continue
+        slot = s.network_id[u]
+        if meet and upkeep[e] and slot >= 0 and slot == s.network_id[v] and kind[slot] >= STRUCTURED:
+            strength[e] += p.meeting_gain * (1.0 - strength[e])
+            last_used[e] = month
+        if t.last_activity[e] == month:
             joint += 1
             joint_marketing += t.kind[e] == MARKETING
     return Emergence(networks=nets, formed=formed, dissolved=dissolved,

@@ -33,7 +33,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from netsim.agreement import goal_agreement_of
+from netsim.agreement import goal_agreement_of, top_goal_of
 from netsim.codes import MARKETING_GOAL, POLICIES
 from netsim.compiled import record
 from netsim.processes.forum import complementarity_of
@@ -153,7 +153,7 @@ def followup_kernel(s, t, count, month, stream, p):  # pragma: no cover - compil
                 best, best_fit = other, fit
         if best >= 0 and best_fit > 0:
             first[m], second[m] = v, best
-            market = np.argmax(goals[v]) == MARKETING_GOAL and np.argmax(goals[best]) == MARKETING_GOAL
+            market = top_goal_of(goals, v) == MARKETING_GOAL and top_goal_of(goals, best) == MARKETING_GOAL
             new_kind[m] = MARKETING if market else EXCHANGE
             m += 1
     _support_networks(s, t, count, month, stream, visited, p)
@@ -189,7 +189,7 @@ def _support_networks(s, t, count, month, stream, visited, p):  # pragma: no cov
             continue
         t.strength[e] += p.support_gain * (1.0 - t.strength[e])
         t.last_used[e], t.last_activity[e] = month, month
-        market = np.argmax(goals[a[e]]) == MARKETING_GOAL and np.argmax(goals[b[e]]) == MARKETING_GOAL
+        market = top_goal_of(goals, a[e]) == MARKETING_GOAL and top_goal_of(goals, b[e]) == MARKETING_GOAL
         t.kind[e] = MARKETING if market else JOINT_ACTIVITY
 
 

@@ -44,7 +44,7 @@ def is_forum_month(p: ForumParams, month: int) -> bool:
     return (month - p.start_month) % p.interval == 0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def complementarity_of(capacities: np.ndarray, i: int, j: int) -> float:  # pragma: no cover
     """How much stronger ``j`` is than ``i`` in ``i``'s weakest capacity (0 if weaker)."""
     weakest = np.argmin(capacities[i])

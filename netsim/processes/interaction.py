@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from netsim.agreement import degrees, goal_agreement_of, kept_up
+from netsim.agreement import degrees, goal_agreement_of, kept_up, top_goal_of
 from netsim.codes import LEADERSHIP, MARKETING_GOAL
 from netsim.compiled import record
 from netsim.scenario import DecayParams, InteractionParams
@@ -83,7 +83,7 @@ def _joint_activity(s, t, count, month, stream, p):  # pragma: no cover - compil
             strength[e] += p.activity_gain * (1.0 - strength[e])
             t.last_used[e] = month
             t.last_activity[e] = month
-            both_market = np.argmax(goals[u]) == MARKETING_GOAL and np.argmax(goals[v]) == MARKETING_GOAL
+            both_market = top_goal_of(goals, u) == MARKETING_GOAL and top_goal_of(goals, v) == MARKETING_GOAL
             t.kind[e] = MARKETING if both_market else JOINT_ACTIVITY
     return used[:m]
 
