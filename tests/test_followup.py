@@ -62,6 +62,32 @@ def test_random_policy_visits_k_distinct_members(make_state):
     assert len(seen) > 3
 
 
+def test_visits_go_in_order_of_priority_then_the_random_draw(make_state):
+    # the first k visited are the first k of all members sorted by (priority, draw), in that
+    # order, for every policy, with many equal priorities and every k
+    rng = np.random.default_rng(5)
+    state = make_state(["A", "B", "C"] * 8)
+    state.capacities[:] = rng.choice([0.2, 0.5], size=state.capacities.shape)
+    state.trust[:] = rng.choice([0.0, 0.3, 0.6], size=state.n)
+    state.ties.reinforce(rng.integers(0, 24, 40), rng.integers(0, 24, 40), 0.5, kind=EXCHANGE, month=1)
+    t = state.ties
+    cross = np.zeros(state.n)
+    for u, v in zip(t.a, t.b, strict=True):
+        if state.district[u] != state.district[v]:
+            cross[u] += 1
+            cross[v] += 1
+    members = np.array([0, 2, 3, 5, 7, 8, 11, 12, 13, 17, 19, 20, 23])
+    priorities = {"random": np.zeros(state.n), "weakest": state.capacities.mean(axis=1),
+                  "least_trusted": state.trust, "bridge": cross}
+    for policy, priority in priorities.items():
+        for seed in range(6):
+            draw = np.random.default_rng(seed).random(len(members))
+            expected = members[np.lexsort((draw, priority[members]))]
+            for k in (0, 1, 4, len(members), len(members) + 3):
+                chosen = choose_visits(state, members, k, policy, np.random.default_rng(seed))
+                assert chosen.tolist() == expected[:k].tolist(), (policy, seed, k)
+
+
 def test_capacity_above_members_visits_everyone(make_state):
     state = make_state(["A"] * 4)
     assert sorted(choose_visits(state, np.arange(4), 10, "weakest", np.random.default_rng(0))) == [0, 1, 2, 3]

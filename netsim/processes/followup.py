@@ -61,19 +61,20 @@ _RANDOM, _WEAKEST, _LEAST_TRUSTED = (POLICIES.index(x) for x in ("random", "weak
 
 
 @numba.njit(cache=True)
-def _visit_order(members, jitter, policy, s, t, count):  # pragma: no cover - compiled
-    """``members`` in the order the policy visits them (``jitter`` breaks ties at random)."""
-    order = np.argsort(jitter)
-    if policy == _RANDOM:
-        return members[order]
-    priority = np.empty(len(members))
+def _visit_order(members, jitter, policy, s, t, count, k):  # pragma: no cover - compiled
+    """The first ``k`` of ``members`` in the order the policy visits them (``jitter`` breaks ties).
+
+    The order is by the policy's priority, lowest first, then by ``jitter``: the ``k``
+    first are picked in one pass over the members, without sorting them all.
+    """
+    priority = np.zeros(len(members))  # random: jitter alone
     if policy == _WEAKEST:  # lowest mean capacity first
         for x in range(len(members)):
             priority[x] = s.capacities[members[x]].mean()
     elif policy == _LEAST_TRUSTED:
         for x in range(len(members)):
             priority[x] = s.trust[members[x]]
-    else:  # bridge: fewest ties to participants of other districts first
+    elif policy != _RANDOM:  # bridge: fewest ties to participants of other districts first
         participating, district, a, b = s.participating, s.district, t.a, t.b
         cross = np.zeros(len(participating))
         for e in range(count):
@@ -82,7 +83,23 @@ def _visit_order(members, jitter, policy, s, t, count):  # pragma: no cover - co
                 cross[b[e]] += 1
         for x in range(len(members)):
             priority[x] = cross[members[x]]
-    return members[order[np.argsort(priority[order], kind="mergesort")]]
+    k = max(0, min(k, len(members)))
+    chosen = np.empty(k, np.int64)  # positions in members, in visiting order
+    size = 0
+    for x in range(len(members)):
+        if size == k:
+            last = chosen[k - 1] if k else x
+            if k == 0 or priority[x] > priority[last] or (priority[x] == priority[last]
+                                                          and jitter[x] >= jitter[last]):
+                continue  # after the k chosen so far
+        j = size if size < k else k - 1
+        while j > 0 and (priority[x] < priority[chosen[j - 1]] or (priority[x] == priority[chosen[j - 1]]
+                                                                   and jitter[x] < jitter[chosen[j - 1]])):
+            chosen[j] = chosen[j - 1]
+            j -= 1
+        chosen[j] = x
+        size = min(size + 1, k)
+    return members[chosen[:size]]
 
 
 def choose_visits(state: GroupState, members: np.ndarray, k: int, policy: str,
@@ -90,7 +107,7 @@ def choose_visits(state: GroupState, members: np.ndarray, k: int, policy: str,
     """Pick ``k`` of ``members`` to visit by the policy (ties broken at random)."""
     t = state.ties
     return _visit_order(np.asarray(members, np.int64), rng.random(len(members)), POLICIES.index(policy),
-                        state.arrays(), t.buffers(), t.count)[:k]
+                        state.arrays(), t.buffers(), t.count, k)
 
 
 class FollowupKernel(NamedTuple):
@@ -128,7 +145,7 @@ def followup_kernel(s, t, count, month, stream, p):  # pragma: no cover - compil
     if n_members == 0:
         return np.empty(0, np.int64), count
     k = min(n_members, visits_this_month(p.visits_per_month, p.ease_with_trust, trust[members].mean()))
-    visited = _visit_order(members, uniforms(stream, n_members), p.policy, s, t, count)[:k]
+    visited = _visit_order(members, uniforms(stream, n_members), p.policy, s, t, count, k)
     for v in visited:
         s.visits[v] += 1
         s.last_visit[v] = month
