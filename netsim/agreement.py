@@ -15,11 +15,28 @@ Example:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 
-__all__ = ["degrees", "goal_agreement", "goal_agreement_of", "kept_up", "set_alignment", "top_goal_of",
-           "value_alignment_of"]
+__all__ = ["A_END", "BOTH_ENDS", "B_END", "Upkeep", "degrees", "goal_agreement", "goal_agreement_of", "kept_ends",
+           "kept_ends_after", "kept_up", "set_alignment", "top_goal_of", "value_alignment_of"]
+
+#: Bits of :func:`kept_ends`: the tie's first group keeps it up, its second does, both do.
+A_END, B_END, BOTH_ENDS = 1, 2, 3
+
+
+class Upkeep(NamedTuple):
+    """Which ties groups kept up at a point of the month, for :func:`kept_ends_after`.
+
+    Attributes:
+        key: The keys of the ties then (``Ties.key``), ascending.
+        ends: Which end of each of them kept it up (:func:`kept_ends`).
+    """
+
+    key: np.ndarray
+    ends: np.ndarray
 
 
 @numba.njit(cache=True, inline="always")
@@ -106,34 +123,87 @@ def kept_up(n: int, a: np.ndarray, b: np.ndarray, strength: np.ndarray,
     """Which of the ties ``(a[e], b[e])`` both their groups keep up.
 
     Each of the ``n`` groups keeps up its ``capacity`` strongest ties (of equal strengths,
-    the earlier in the list); a tie is kept up when it is among those of both its groups.
-    A group with more ties than that ranks each of its ties by how many of its others are
-    stronger, or as strong and earlier, and keeps those ranked below ``capacity``. The
-    counting has no branch that depends on the strengths, which matters more here than the
-    count of comparisons: a group has a few dozen ties at most.
+    the earlier in the list); a tie is kept up when it is among those of both its groups
+    (:func:`kept_ends` gives each end's answer).
+    """
+    return kept_ends(n, a, b, strength, capacity) == BOTH_ENDS
+
+
+@numba.njit(cache=True)
+def kept_ends(n: int, a: np.ndarray, b: np.ndarray, strength: np.ndarray,
+              capacity: int) -> np.ndarray:  # pragma: no cover - compiled
+    """For each end of each tie, whether its group keeps the tie up.
+
+    ``ends[e]`` holds a bit for each end of tie ``e``: ``A_END`` when ``a[e]`` keeps it up,
+    ``B_END`` when ``b[e]`` does (``BOTH_ENDS``: the tie is kept up). A group keeps up its
+    ``capacity`` strongest ties (of equal strengths, the earlier in the list).
+    """
+    ends = np.full(len(a), BOTH_ENDS, np.int8)
+    return _rank_ends(n, a, b, strength, capacity, ends, np.empty(0, np.bool_), True)
+
+
+@numba.njit(cache=True)
+def kept_ends_after(n: int, a: np.ndarray, b: np.ndarray, key: np.ndarray, strength: np.ndarray,
+                    capacity: int, key_before: np.ndarray,
+                    ends_before: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """:func:`kept_ends` of the ties now, from what it was for the ties ``key_before``.
+
+    Sound only when, since then, ties have been added (the list keeps its order by
+    ``key``) and the only strengths that changed are of ties both groups kept up, which
+    grew: a group none of whose ties is new then keeps up the same ties, since every one
+    it kept is still stronger than every one it did not. So only the groups with a new
+    tie are ranked again. Empty ``key_before``: every tie is new, and every group with a
+    tie is ranked.
     """
     m = len(a)
-    kept = np.ones(m, np.bool_)
-    if capacity <= 0:
-        kept[:] = False  # every tie has two groups, and neither keeps any
-        return kept
-    start = np.zeros(n + 1, np.int64)  # each group's ties, in list order
+    ends = np.empty(m, np.int8)
+    redo = np.zeros(n, np.bool_)
+    j = 0
+    for e in range(m):  # both lists are in key order
+        if j < len(key_before) and key[e] == key_before[j]:
+            ends[e] = ends_before[j]
+            j += 1
+        else:
+            redo[a[e]] = True
+            redo[b[e]] = True
+    for e in range(m):  # at a group ranked again, kept up unless ranked out
+        u, v = a[e], b[e]
+        if redo[u] or redo[v]:
+            ends[e] = (A_END if redo[u] else ends[e] & A_END) | (B_END if redo[v] else ends[e] & B_END)
+    return _rank_ends(n, a, b, strength, capacity, ends, redo, False)
+
+
+@numba.njit(cache=True)
+def _rank_ends(n, a, b, strength, capacity, ends, redo, every):  # pragma: no cover - compiled
+    """Clear in ``ends`` the bit of each tie a group does not keep up, at each group in ``redo`` (or ``every`` group).
+
+    A group with more than ``capacity`` ties ranks each of them by how many of its others
+    are stronger, or as strong and earlier, and keeps those ranked below ``capacity``. The
+    counting has no branch that depends on the strengths, which matters more here than
+    the count of comparisons: a group has a few dozen ties at most.
+    """
+    m = len(a)
+    start = np.zeros(n + 1, np.int64)  # the ties of each group ranked, in list order
     for e in range(m):
-        start[a[e] + 1] += 1
-        start[b[e] + 1] += 1
+        u, v = a[e], b[e]
+        start[u + 1] += every or redo[u]
+        start[v + 1] += every or redo[v]
     widest = 0
     for v in range(n):
         widest = max(widest, start[v + 1])
         start[v + 1] += start[v]
-    if widest <= capacity:
-        return kept  # no group has more ties than it keeps up
+    if widest <= max(capacity, 0):
+        return ends  # no group ranked has more ties than it keeps up
     fill = start.copy()
-    incident = np.empty(2 * m, np.int64)
+    incident = np.empty(start[n], np.int64)
     for e in range(m):
-        incident[fill[a[e]]] = e
-        fill[a[e]] += 1
-        incident[fill[b[e]]] = e
-        fill[b[e]] += 1
+        u, v = a[e], b[e]
+        if every or redo[u]:
+            incident[fill[u]] = e
+            fill[u] += 1
+        if every or redo[v]:
+            incident[fill[v]] = e
+            fill[v] += 1
     own = np.empty(widest)
     for v in range(n):
         first, d = start[v], start[v + 1] - start[v]
@@ -148,5 +218,6 @@ def kept_up(n: int, a: np.ndarray, b: np.ndarray, strength: np.ndarray,
             for j in range(i + 1, d):
                 rank += own[j] > x
             if rank >= capacity:
-                kept[incident[first + i]] = False
-    return kept
+                e = incident[first + i]
+                ends[e] &= ~(A_END if a[e] == v else B_END)
+    return ends

@@ -191,10 +191,9 @@ def _graph_measures(n, a, b, node_in, only_between, district, goals, values,
             continue
         ends[district[u]] += 1
         ends[district[v]] += 1
-        if district[u] == district[v]:
-            inside[district[u]] += 1
-        else:
-            cross += 1
+        same = district[u] == district[v]  # no branch on it: either way is as likely
+        inside[district[u]] += same
+        cross += not same
         goal_sum += goal_agreement_of(goals, u, v)
         value_sum += value_alignment_of(values, u, v)
     for u in range(n):
@@ -211,12 +210,13 @@ def _graph_measures(n, a, b, node_in, only_between, district, goals, values,
             v = b[i]
             if mark[v] != u:
                 continue  # a tie that is not counted
-            for j in range(start[v], start[v + 1]):
-                w = b[j]
-                if mark[w] == u:
-                    triangles[u] += 1
-                    triangles[v] += 1
-                    triangles[w] += 1
+            found = 0
+            for j in range(start[v], start[v + 1]):  # counted without a branch on the hit
+                hit = mark[b[j]] == u
+                found += hit
+                triangles[b[j]] += hit
+            triangles[u] += found
+            triangles[v] += found
     count, clustering = 0, 0.0
     for v in range(n):
         if node_in[v]:

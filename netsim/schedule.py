@@ -74,8 +74,8 @@ class MonthParams(NamedTuple):
 
 
 @numba.njit(cache=True)
-def _measure(out, s, t, count, month, p):  # pragma: no cover - compiled
-    em = emergence_kernel(s, t, count, month, p)
+def _measure(out, s, t, count, month, p, before):  # pragma: no cover - compiled
+    em = emergence_kernel(s, t, count, month, p, before)
     write_outputs(out, s, t.a[:count], t.b[:count], em, month)
     return em.upkeep
 
@@ -94,10 +94,10 @@ def _advance(month, what, stream, s, t, count, p, out):  # pragma: no cover - co
     if what.followup:
         visited, count = followup_kernel(s, t, count, month, stream, p.followup)
     lapse_trust(s, month, p.followup)
-    count = interaction_kernel(s, t, count, month, stream, p.interaction)
+    count, before = interaction_kernel(s, t, count, month, stream, p.interaction)
     if what.review:
         review_kernel(s, t, count, stream, p.review)
-    upkeep = _measure(out, s, t, count, month, p.emergence)
+    upkeep = _measure(out, s, t, count, month, p.emergence, before)
     count = decay_kernel(t, count, month, s.values, upkeep, p.decay)
     return count, visited
 
@@ -168,5 +168,6 @@ def advance(state: GroupState, params: KernelParams, month: int, what: Month, st
 def measure(state: GroupState, params: KernelParams, month: int, out: np.ndarray) -> np.ndarray:
     """Find the networks and write the outputs of ``month`` into ``out`` (step 6 alone)."""
     t = state.ties
-    _measure_direct(out, state.arrays(), t.buffers(), t.count, month, params.month_params.emergence)
+    _measure_direct(out, state.arrays(), t.buffers(), t.count, month, params.month_params.emergence,
+                    emergence.UNKNOWN)
     return out

@@ -110,3 +110,36 @@ def test_kept_up_keeps_each_groups_strongest_ties_earlier_first_among_equals(cap
             else rng.random(len(pairs))  # many equal strengths half the time
         assert kept_up(n, a, b, strength, capacity).tolist() == \
             _kept_up_by_sorting(n, a, b, strength, capacity).tolist()
+
+
+@pytest.mark.parametrize("capacity", [0, 2, 4])
+def test_the_upkeep_after_new_ties_is_the_upkeep_worked_out_afresh(capacity):
+    """``kept_ends_after`` ranks again only the groups with a new tie: it must agree with ranking all."""
+    from netsim.agreement import BOTH_ENDS, kept_ends, kept_ends_after
+    from netsim.ties import Ties
+
+    rng = np.random.default_rng(10 + capacity)
+    redone = 0
+    for _ in range(80):
+        n = int(rng.integers(3, 16))
+        ties = Ties(n)
+        pairs = [(u, v) for u in range(n) for v in range(u + 1, n) if rng.random() < 0.5]
+        if not pairs:
+            continue
+        strength = rng.choice([0.3, 0.5, 0.5, 0.9], size=len(pairs)) if rng.random() < 0.5 \
+            else rng.random(len(pairs))  # many equal strengths half the time
+        ties.reinforce(np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]), strength,
+                       kind=0, month=1)
+        ends = kept_ends(n, ties.a, ties.b, ties.strength, capacity)
+        key = ties.key.copy()
+        kept = ends == BOTH_ENDS  # ties both groups keep up grow stronger, as joint activity does
+        ties.strength[kept] += rng.random(int(kept.sum())) * (1 - ties.strength[kept])
+        new = rng.integers(0, n, size=(int(rng.integers(1, 5)), 2))  # then closure adds ties, only new ones
+        new = new[ties.find(new[:, 0], new[:, 1]) < 0]
+        ties.reinforce(new[:, 0], new[:, 1], 0.5, kind=0, month=2)
+        redone += len(ties) > len(key)
+        after = kept_ends_after(n, ties.a, ties.b, ties.key, ties.strength, capacity, key, ends)
+        assert after.tolist() == kept_ends(n, ties.a, ties.b, ties.strength, capacity).tolist()
+        assert (after == BOTH_ENDS).tolist() == _kept_up_by_sorting(n, ties.a, ties.b, ties.strength,
+                                                                  capacity).tolist()
+    assert redone >= 40  # most cases had new ties to rank again

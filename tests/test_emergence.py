@@ -141,3 +141,35 @@ def test_the_months_upkeep_is_the_same_after_the_forums_meetings(baseline):
             assert np.array_equal(em.upkeep, kept_up(state.n, t.a, t.b, t.strength, p.decay.tie_capacity))
             checked += int(not before.all())
     assert checked >= 10  # groups had more ties than they keep up, so the mask meant something
+
+
+def test_the_upkeep_joint_activity_found_carries_over_closure(baseline):
+    """The compiled month ranks again only groups with a tie closure formed: the same as ranking all."""
+    from netsim import NetworkModel
+    from netsim.agreement import kept_up
+    from netsim.processes.emergence import emergence_kernel, kernel_params
+    from netsim.processes.interaction import interaction_kernel
+    from netsim.processes.interaction import kernel_params as interaction_params
+    from netsim.stream import seed_stream
+
+    formed = 0
+    for seed in range(3):
+        model = NetworkModel(scenario=baseline, rng=seed, run_months=24, interaction_closure_rate=0.6,
+                             decay_tie_capacity=4)
+        p = model.params
+        for month in range(1, 25):
+            model.step()
+            if month % 4:
+                continue
+            state, t = model.state, model.state.ties
+            before = t.count
+            t.count, upkeep = interaction_kernel(state.arrays(), t.buffers(state.n), t.count, month + 1,
+                                                 seed_stream(model.rng), interaction_params(p.interaction,
+                                                                                            p.decay))
+            formed += t.count - before
+            afresh = kept_up(state.n, t.a, t.b, t.strength, p.decay.tie_capacity)
+            em = emergence_kernel(state.arrays(), t.buffers(), t.count, month + 1,
+                                  kernel_params(p.emergence, p.decay), upkeep)
+            assert np.array_equal(em.upkeep, afresh)
+            assert not afresh.all()  # groups had more ties than they keep up
+    assert formed >= 10  # closure formed ties, so groups were ranked again

@@ -34,7 +34,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from netsim.agreement import kept_up
+from netsim.agreement import BOTH_ENDS, Upkeep, kept_ends_after
 from netsim.codes import LEADERSHIP, LOOSE, NONE, STRUCTURED
 from netsim.networks import EmergenceKernel, Networks, classify_kernel, classify_params, counting_ties
 from netsim.scenario import DecayParams, EmergenceParams
@@ -72,6 +72,10 @@ class Emergence(NamedTuple):
     joint_activity: int
     joint_marketing: int
     upkeep: np.ndarray
+
+
+#: The upkeep before the emergence step, when it is not known: every group's ties are ranked.
+UNKNOWN = Upkeep(np.empty(0, np.int64), np.empty(0, np.int8))
 
 
 def kernel_params(p: EmergenceParams, upkeep: DecayParams | None = None) -> EmergenceKernel:
@@ -126,11 +130,15 @@ def _continuing(label, previous, k, size):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
-def emergence_kernel(s, t, count, month, p):  # pragma: no cover - compiled
+def emergence_kernel(s, t, count, month, p, before):  # pragma: no cover - compiled
     """Find, classify and carry forward the network forums; their meetings. Returns :class:`Emergence`.
 
     ``s`` is the state's :class:`~netsim.state.StateArrays`, ``t`` the tie buffers holding
-    ``count`` ties and ``p`` an :class:`~netsim.networks.EmergenceKernel`.
+    ``count`` ties and ``p`` an :class:`~netsim.networks.EmergenceKernel`. ``before`` is the
+    upkeep joint activity found this month (:class:`~netsim.agreement.Upkeep`; empty if
+    not known): since then ties have only been added, by closure, and the ties kept up
+    grown stronger, so only groups with a new tie need ranking again
+    (``agreement.kept_ends_after``).
     """
     n = len(s.participating)
     a, b = t.a[:count], t.b[:count]
@@ -202,7 +210,8 @@ def emergence_kernel(s, t, count, month, p):  # pragma: no cover - compiled
         if s.forum_marketing[slot] >= p.marketing_months:
             marketing_districts = max(marketing_districts, nets.marketing[c])
             marketing_age = max(marketing_age, s.forum_marketing[slot] - p.marketing_months + 1)
-    upkeep = kept_up(n, a, b, t.strength[:count], p.tie_capacity)
+    upkeep = kept_ends_after(n, a, b, t.key[:count], t.strength[:count], p.tie_capacity, before.key,
+                             before.ends) == BOTH_ENDS
     meet = p.meeting_gain > 0  # structured forums meet: their members' ties are used
     strength, last_used = t.strength, t.last_used
     joint, joint_marketing = 0, 0
@@ -237,4 +246,4 @@ def find_networks(state: GroupState, p: EmergenceParams, month: int,
     ``upkeep``: the decay section (the schema's default if not given).
     """
     t = state.ties
-    return emergence_kernel(state.arrays(), t.buffers(), t.count, month, kernel_params(p, upkeep))
+    return emergence_kernel(state.arrays(), t.buffers(), t.count, month, kernel_params(p, upkeep), UNKNOWN)

@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from netsim.agreement import degrees, goal_agreement_of, kept_up, top_goal_of
+from netsim.agreement import BOTH_ENDS, Upkeep, degrees, goal_agreement_of, kept_ends, top_goal_of
 from netsim.codes import LEADERSHIP, MARKETING_GOAL
 from netsim.compiled import record
 from netsim.scenario import DecayParams, InteractionParams
@@ -63,18 +63,21 @@ def kernel_params(p: InteractionParams, upkeep: DecayParams | None = None) -> In
 
 @numba.njit(cache=True)
 def _joint_activity(s, t, count, month, stream, p):  # pragma: no cover - compiled
-    """Joint activity along the ties both groups keep up; draws one uniform per tie between participants."""
+    """Joint activity along the ties both groups keep up; draws one uniform per tie between participants.
+
+    Returns the ties used and which end of each tie kept it up (``agreement.kept_ends``).
+    """
     participating, goals = s.participating, s.goals
     a, b, strength = t.a, t.b, t.strength
     used = np.empty(count, np.int64)
-    upkeep = kept_up(len(participating), a[:count], b[:count], strength[:count], p.tie_capacity)
+    ends = kept_ends(len(participating), a[:count], b[:count], strength[:count], p.tie_capacity)
     m = 0
     for e in range(count):
         u, v = a[e], b[e]
         if not (participating[u] and participating[v]):
             continue
         plan = 0.5 * (s.plan_quality[u] + s.plan_quality[v])
-        chance = 0.0 if not upkeep[e] else p.activity_rate * strength[e] * (1.0 - p.goal_weight
+        chance = 0.0 if ends[e] != BOTH_ENDS else p.activity_rate * strength[e] * (1.0 - p.goal_weight
                                                   + p.goal_weight * goal_agreement_of(goals, u, v)) \
             * max(1.0 + p.plan_effect * (plan - 0.5), 0.0)
         if uniform(stream) < chance:
@@ -85,7 +88,7 @@ def _joint_activity(s, t, count, month, stream, p):  # pragma: no cover - compil
             t.last_activity[e] = month
             both_market = top_goal_of(goals, u) == MARKETING_GOAL and top_goal_of(goals, v) == MARKETING_GOAL
             t.kind[e] = MARKETING if both_market else JOINT_ACTIVITY
-    return used[:m]
+    return used[:m], ends
 
 
 @numba.njit(cache=True)
@@ -129,12 +132,14 @@ def _close_triads(s, t, count, month, stream, p):  # pragma: no cover - compiled
 
 @numba.njit(cache=True)
 def interaction_kernel(s, t, count, month, stream, p):  # pragma: no cover - compiled
-    """Joint activity, then closure; inspiration fades. Returns the new count of ties.
+    """Joint activity, then closure; inspiration fades. Returns the new count of ties and the upkeep.
 
     ``s`` is the state's :class:`~netsim.state.StateArrays`, ``t`` the tie buffers and ``p``
-    an :class:`InteractionKernel`.
+    an :class:`InteractionKernel`. The upkeep is :class:`~netsim.agreement.Upkeep`: the
+    keys of the ties joint activity saw and which end of each kept it up, from which the
+    emergence step finds the upkeep after closure (``agreement.kept_ends_after``).
     """
-    _joint_activity(s, t, count, month, stream, p)
+    upkeep = Upkeep(t.key[:count].copy(), _joint_activity(s, t, count, month, stream, p)[1])
     count = _close_triads(s, t, count, month, stream, p)
     inspiration, capacities = s.inspiration, s.capacities
     for v in range(len(inspiration)):
@@ -142,7 +147,7 @@ def interaction_kernel(s, t, count, month, stream, p):  # pragma: no cover - com
             capacities[v, LEADERSHIP] += p.inspiration_leadership * inspiration[v] \
                 * (1.0 - capacities[v, LEADERSHIP])
         inspiration[v] *= 1.0 - p.inspiration_decay
-    return count
+    return count, upkeep
 
 
 def tie_room(p: InteractionParams, participants: int) -> int:
@@ -158,7 +163,7 @@ def joint_activity(state: GroupState, p: InteractionParams, rng: np.random.Gener
     """
     t = state.ties
     return _joint_activity(state.arrays(), t.buffers(), t.count, month, as_stream(rng),
-                           kernel_params(p, upkeep))
+                           kernel_params(p, upkeep))[0]
 
 
 def triadic_closure(state: GroupState, p: InteractionParams, rng: np.random.Generator | np.ndarray,
@@ -180,4 +185,4 @@ def interact(state: GroupState, p: InteractionParams, rng: np.random.Generator |
     """
     t = state.ties
     t.count = interaction_kernel(state.arrays(), t.buffers(tie_room(p, int(state.participating.sum()))),
-                                 t.count, month, as_stream(rng), kernel_params(p, upkeep))
+                                 t.count, month, as_stream(rng), kernel_params(p, upkeep))[0]
