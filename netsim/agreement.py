@@ -20,8 +20,8 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-__all__ = ["A_END", "BOTH_ENDS", "B_END", "Upkeep", "degrees", "goal_agreement", "goal_agreement_of", "kept_ends",
-           "kept_ends_after", "kept_up", "set_alignment", "top_goal_of", "value_alignment_of"]
+__all__ = ["A_END", "BOTH_ENDS", "B_END", "Upkeep", "degrees", "goal_agreement", "goal_agreement_of",
+           "kept_ends", "kept_ends_after", "kept_up", "set_alignment", "top_goal_of", "value_alignment_of"]
 
 #: Bits of :func:`kept_ends`: the tie's first group keeps it up, its second does, both do.
 A_END, B_END, BOTH_ENDS = 1, 2, 3
@@ -175,7 +175,7 @@ def kept_ends_after(n: int, a: np.ndarray, b: np.ndarray, key: np.ndarray, stren
 
 @numba.njit(cache=True)
 def _rank_ends(n, a, b, strength, capacity, ends, redo, every):  # pragma: no cover - compiled
-    """Clear in ``ends`` the bit of each tie a group does not keep up, at each group in ``redo`` (or ``every`` group).
+    """Clear in ``ends`` the bit of each tie a group does not keep up: groups in ``redo``, or ``every`` group.
 
     A group with more than ``capacity`` ties ranks each of them by how many of its others
     are stronger, or as strong and earlier, and keeps those ranked below ``capacity``. The
