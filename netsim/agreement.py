@@ -177,10 +177,9 @@ def kept_ends_after(n: int, a: np.ndarray, b: np.ndarray, key: np.ndarray, stren
 def _rank_ends(n, a, b, strength, capacity, ends, redo, every):  # pragma: no cover - compiled
     """Clear in ``ends`` the bit of each tie a group does not keep up: groups in ``redo``, or ``every`` group.
 
-    A group with more than ``capacity`` ties ranks each of them by how many of its others
-    are stronger, or as strong and earlier, and keeps those ranked below ``capacity``. The
-    counting has no branch that depends on the strengths, which matters more here than
-    the count of comparisons: a group has a few dozen ties at most.
+    A group with more than ``capacity`` ties goes through them in list order, keeping the
+    ``capacity`` strongest so far in a short list, strongest first: a tie enters only
+    when it is stronger than the weakest kept, so of equal strengths the earlier stays.
     """
     m = len(a)
     start = np.zeros(n + 1, np.int64)  # the ties of each group ranked, in list order
@@ -204,20 +203,26 @@ def _rank_ends(n, a, b, strength, capacity, ends, redo, every):  # pragma: no co
         if every or redo[v]:
             incident[fill[v]] = e
             fill[v] += 1
-    own = np.empty(widest)
+    c = max(capacity, 0)
+    top, kept = np.empty(c + 1), np.empty(c + 1, np.int64)  # the strongest so far, and their ties
     for v in range(n):
         first, d = start[v], start[v + 1] - start[v]
-        if d <= capacity:
+        if d <= c:
             continue
+        k = 0
         for i in range(d):
-            own[i] = strength[incident[first + i]]
-        for i in range(d):  # rank: ties stronger, or as strong and earlier
-            x, rank = own[i], 0
-            for j in range(i):
-                rank += own[j] >= x
-            for j in range(i + 1, d):
-                rank += own[j] > x
-            if rank >= capacity:
-                e = incident[first + i]
-                ends[e] &= ~(A_END if a[e] == v else B_END)
+            e = incident[first + i]
+            x = strength[e]
+            ends[e] &= ~(A_END if a[e] == v else B_END)  # set again below if kept
+            if k == c and (c == 0 or not x > top[c - 1]):
+                continue
+            at = min(k, c - 1)  # the weakest kept drops out when the list is full
+            while at > 0 and top[at - 1] < x:
+                top[at], kept[at] = top[at - 1], kept[at - 1]
+                at -= 1
+            top[at], kept[at] = x, e
+            k = min(k + 1, c)
+        for i in range(k):
+            e = kept[i]
+            ends[e] |= A_END if a[e] == v else B_END
     return ends
