@@ -50,11 +50,13 @@ def decay_kernel(t, count, month, values, upkeep, p):  # pragma: no cover - comp
         if last_used[e] < month or not upkeep[e]:
             aligned = value_alignment_of(values, a[e], b[e]) if values.shape[1] else 0.0
             strength[e] *= 1.0 - p.rate * (1.0 - p.value_durability * aligned)
-        if strength[e] >= p.floor:  # compact in place, keeping the order
+        if strength[e] < p.floor:
+            continue
+        if kept < e:  # compact in place, keeping the order (nothing to move until a tie is dropped)
             key[kept], a[kept], b[kept] = key[e], a[e], b[e]
             strength[kept], kind[kept], formed[kept] = strength[e], kind[e], formed[e]
             last_used[kept], last_activity[kept] = last_used[e], last_activity[e]
-            kept += 1
+        kept += 1
     return kept
 
 
