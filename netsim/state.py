@@ -128,15 +128,24 @@ class GroupState:
             if len(getattr(self, name)) != n:
                 setattr(self, name, np.full(n, value, dtype=getattr(_DTYPES, name)))
 
+    def __setattr__(self, name: str, value: object) -> None:
+        # an array replaced (not changed in place) leaves the record of arrays stale
+        object.__setattr__(self, "_record", None)
+        object.__setattr__(self, name, value)
+
     def arrays(self) -> StateArrays:
-        """The arrays as the compiled processes take them."""
-        f = self.features
-        return StateArrays(self.participating, f.district, f.kind, self.capacities, self.goals,
-                           self.values, self.inspiration, self.trust, self.plan_quality,
-                           self.revisions, self.attended, self.visits, self.degree,
-                           self.network_id, self.network_type, self.last_visit, self.forum_formed,
-                           self.forum_lapse, self.forum_type, self.forum_grace,
-                           self.forum_coordinator, self.forum_marketing)
+        """The arrays as the compiled processes take them (built once, until one is replaced)."""
+        record = self.__dict__.get("_record")
+        if record is None:
+            f = self.features
+            record = StateArrays(self.participating, f.district, f.kind, self.capacities, self.goals,
+                                 self.values, self.inspiration, self.trust, self.plan_quality,
+                                 self.revisions, self.attended, self.visits, self.degree,
+                                 self.network_id, self.network_type, self.last_visit, self.forum_formed,
+                                 self.forum_lapse, self.forum_type, self.forum_grace,
+                                 self.forum_coordinator, self.forum_marketing)
+            object.__setattr__(self, "_record", record)
+        return record
 
     @property
     def n(self) -> int:

@@ -68,3 +68,16 @@ def test_capacities_are_a_copy_of_the_groups_file(make_table):
     state = initial_state(f, rng=np.random.default_rng(0), prior_tie_strength=0.5)
     state.capacities[0, 0] = 1.0
     assert np.array_equal(f.capacities, caps)
+
+
+def test_the_compiled_processes_see_an_array_that_was_replaced(make_state):
+    """``arrays()`` is built once; replacing an array (not changing it in place) must show in it."""
+    state = make_state(["A"] * 4)
+    first = state.arrays()
+    assert state.arrays() is first  # the same record while nothing is replaced
+    state.trust[:] = 0.5  # in place: the record holds the same array
+    assert np.array_equal(state.arrays().trust, np.full(4, 0.5))
+    state.trust = np.full(4, 0.9)
+    assert state.arrays() is not first and np.array_equal(state.arrays().trust, np.full(4, 0.9))
+    state.participating = np.array([True, False, True, False])
+    assert state.arrays().participating.tolist() == [True, False, True, False]
