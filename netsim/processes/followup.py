@@ -64,8 +64,10 @@ _RANDOM, _WEAKEST, _LEAST_TRUSTED = (POLICIES.index(x) for x in ("random", "weak
 def _visit_order(members, jitter, policy, s, t, count, k):  # pragma: no cover - compiled
     """The first ``k`` of ``members`` in the order the policy visits them (``jitter`` breaks ties).
 
-    The order is by the policy's priority, lowest first, then by ``jitter``: the ``k``
-    first are picked in one pass over the members, without sorting them all.
+    The order is by the policy's priority, lowest first, then by ``jitter`` (then by
+    position): the ``k`` first are kept in a heap as the members go by, whose top is the
+    last of them, so it costs ``n log k`` rather than sorting all ``n`` members; they are
+    then taken from the heap in order.
     """
     priority = np.zeros(len(members))  # random: jitter alone
     if policy == _WEAKEST:  # lowest mean capacity first
@@ -84,22 +86,47 @@ def _visit_order(members, jitter, policy, s, t, count, k):  # pragma: no cover -
         for x in range(len(members)):
             priority[x] = cross[members[x]]
     k = max(0, min(k, len(members)))
-    chosen = np.empty(k, np.int64)  # positions in members, in visiting order
-    size = 0
+    heap = np.empty(k, np.int64)  # positions in members; heap[0] comes after all the others
     for x in range(len(members)):
-        if size == k:
-            last = chosen[k - 1] if k else x
-            if k == 0 or priority[x] > priority[last] or (priority[x] == priority[last]
-                                                          and jitter[x] >= jitter[last]):
-                continue  # after the k chosen so far
-        j = size if size < k else k - 1
-        while j > 0 and (priority[x] < priority[chosen[j - 1]] or (priority[x] == priority[chosen[j - 1]]
-                                                                   and jitter[x] < jitter[chosen[j - 1]])):
-            chosen[j] = chosen[j - 1]
-            j -= 1
-        chosen[j] = x
-        size = min(size + 1, k)
-    return members[chosen[:size]]
+        if x < k:  # the first k enter as they come
+            i = x
+            while i > 0 and _after(priority, jitter, x, heap[(i - 1) // 2]):
+                heap[i] = heap[(i - 1) // 2]
+                i = (i - 1) // 2
+            heap[i] = x
+        elif k > 0 and _after(priority, jitter, heap[0], x):  # x goes before the last kept
+            _sift_down(heap, k, x, priority, jitter)
+    chosen = np.empty(k, np.int64)
+    for end in range(k - 1, -1, -1):  # the last of those left goes last
+        chosen[end] = heap[0]
+        _sift_down(heap, end, heap[end], priority, jitter)
+    return members[chosen]
+
+
+@numba.njit(cache=True, inline="always")
+def _after(priority, jitter, x, y):  # pragma: no cover - compiled
+    """Whether position ``x`` is visited after ``y``: by priority, then jitter, then position."""
+    if priority[x] != priority[y]:
+        return priority[x] > priority[y]
+    if jitter[x] != jitter[y]:
+        return jitter[x] > jitter[y]
+    return x > y
+
+
+@numba.njit(cache=True)
+def _sift_down(heap, size, item, priority, jitter):  # pragma: no cover - compiled
+    """Put ``item`` at the top of the first ``size`` entries of ``heap`` and let it sink to its place."""
+    i = 0
+    while 2 * i + 1 < size:
+        c = 2 * i + 1
+        if c + 1 < size and _after(priority, jitter, heap[c + 1], heap[c]):
+            c += 1
+        if not _after(priority, jitter, heap[c], item):
+            break
+        heap[i] = heap[c]
+        i = c
+    if size > 0:
+        heap[i] = item
 
 
 def choose_visits(state: GroupState, members: np.ndarray, k: int, policy: str,
