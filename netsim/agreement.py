@@ -124,7 +124,8 @@ def kept_up(n: int, a: np.ndarray, b: np.ndarray, strength: np.ndarray,
 
     Each of the ``n`` groups keeps up its ``capacity`` strongest ties (of equal strengths,
     the earlier in the list); a tie is kept up when it is among those of both its groups
-    (:func:`kept_ends` gives each end's answer).
+    (:func:`kept_ends` gives each end's answer). The ties are sorted by ``(a, b)`` with
+    ``a < b``, each once, as the tie list keeps them.
     """
     return kept_ends(n, a, b, strength, capacity) == BOTH_ENDS
 
@@ -136,7 +137,8 @@ def kept_ends(n: int, a: np.ndarray, b: np.ndarray, strength: np.ndarray,
 
     ``ends[e]`` holds a bit for each end of tie ``e``: ``A_END`` when ``a[e]`` keeps it up,
     ``B_END`` when ``b[e]`` does (``BOTH_ENDS``: the tie is kept up). A group keeps up its
-    ``capacity`` strongest ties (of equal strengths, the earlier in the list).
+    ``capacity`` strongest ties (of equal strengths, the earlier in the list). The ties are
+    sorted by ``(a, b)`` with ``a < b``, as the tie list keeps them.
     """
     ends = np.full(len(a), BOTH_ENDS, np.int8)
     return _rank_ends(n, a, b, strength, capacity, ends, np.empty(0, np.bool_), True)
@@ -180,40 +182,40 @@ def _rank_ends(n, a, b, strength, capacity, ends, redo, every):  # pragma: no co
     A group with more than ``capacity`` ties goes through them in list order, keeping the
     ``capacity`` strongest so far in a short list, strongest first: a tie enters only
     when it is stronger than the weakest kept, so of equal strengths the earlier stays.
+    The list is sorted by ``(a, b)``, so a group's ties to earlier groups (as ``b``) come
+    before its ties to later ones (as ``a``), which are one run of the list; only the
+    former need gathering.
     """
     m = len(a)
-    start = np.zeros(n + 1, np.int64)  # the ties of each group ranked, in list order
+    first_a = np.zeros(n + 1, np.int64)  # each group's ties as a: a run of the list
+    first_b = np.zeros(n + 1, np.int64)  # ... and as b, gathered in list order
     for e in range(m):
-        u, v = a[e], b[e]
-        start[u + 1] += every or redo[u]
-        start[v + 1] += every or redo[v]
+        first_a[a[e] + 1] += 1
+        first_b[b[e] + 1] += 1
     widest = 0
     for v in range(n):
-        widest = max(widest, start[v + 1])
-        start[v + 1] += start[v]
-    if widest <= max(capacity, 0):
-        return ends  # no group ranked has more ties than it keeps up
-    fill = start.copy()
-    incident = np.empty(start[n], np.int64)
-    for e in range(m):
-        u, v = a[e], b[e]
-        if every or redo[u]:
-            incident[fill[u]] = e
-            fill[u] += 1
         if every or redo[v]:
-            incident[fill[v]] = e
-            fill[v] += 1
+            widest = max(widest, first_a[v + 1] + first_b[v + 1])
+        first_a[v + 1] += first_a[v]
+        first_b[v + 1] += first_b[v]
     c = max(capacity, 0)
+    if widest <= c:
+        return ends  # no group ranked has more ties than it keeps up
+    fill = first_b.copy()
+    as_b = np.empty(m, np.int64)
+    for e in range(m):
+        as_b[fill[b[e]]] = e
+        fill[b[e]] += 1
     top, kept = np.empty(c + 1), np.empty(c + 1, np.int64)  # the strongest so far, and their ties
     for v in range(n):
-        first, d = start[v], start[v + 1] - start[v]
-        if d <= c:
+        n_b, n_a = first_b[v + 1] - first_b[v], first_a[v + 1] - first_a[v]
+        if n_b + n_a <= c or not (every or redo[v]):
             continue
         k = 0
-        for i in range(d):
-            e = incident[first + i]
+        for i in range(n_b + n_a):
+            e = as_b[first_b[v] + i] if i < n_b else first_a[v] + i - n_b
             x = strength[e]
-            ends[e] &= ~(A_END if a[e] == v else B_END)  # set again below if kept
+            ends[e] &= ~(B_END if i < n_b else A_END)  # set again below if kept
             if k == c and (c == 0 or not x > top[c - 1]):
                 continue
             at = min(k, c - 1)  # the weakest kept drops out when the list is full
