@@ -81,25 +81,29 @@ def _measure(out, s, t, count, month, p, before):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
-def _advance(month, what, stream, s, t, count, p, out):  # pragma: no cover - compiled
-    """Processes (2)-(7) of one month; returns the new count of ties and the groups visited.
+def _advance(month, what, stream, s, t, count, p, out, visited):  # pragma: no cover - compiled
+    """Processes (2)-(7) of one month; returns the new count of ties and how many groups were visited.
 
     ``what`` is the :class:`Month`, ``s`` the state's :class:`~netsim.state.StateArrays`,
     ``t`` the :class:`~netsim.ties.TieBuffers` holding ``count`` ties, ``p`` the
-    :class:`MonthParams`; ``out`` receives the month's outputs.
+    :class:`MonthParams`; ``out`` receives the month's outputs and ``visited`` (room for
+    every group in a month of follow-up) the rows visited, in order. Nothing but numbers
+    comes back: an array returned would cost more to hand to Python than a month's review.
     """
     if what.forum:
         count = forum_kernel(s, t, count, month, stream, p.forum)[1]
-    visited = np.empty(0, np.int64)
+    n_visited = 0
     if what.followup:
-        visited, count = followup_kernel(s, t, count, month, stream, p.followup)
+        rows, count = followup_kernel(s, t, count, month, stream, p.followup)
+        n_visited = len(rows)
+        visited[:n_visited] = rows
     lapse_trust(s, month, p.followup)
     count, before = interaction_kernel(s, t, count, month, stream, p.interaction)
     if what.review:
         review_kernel(s, t, count, stream, p.review)
     upkeep = _measure(out, s, t, count, month, p.emergence, before)
     count = decay_kernel(t, count, month, s.values, upkeep, p.decay)
-    return count, visited
+    return count, n_visited
 
 
 # The month's types are fixed by construction (netsim/compiled.py), so after the first
@@ -159,10 +163,11 @@ def advance(state: GroupState, params: KernelParams, month: int, what: Month, st
         The rows of the groups visited this month.
     """
     t = state.ties
-    t.count, visited = _advance_direct(month, what, stream, state.arrays(),
-                                       t.buffers(params.room * state.n), t.count,
-                                       params.month_params, out)
-    return visited
+    visited = np.empty(state.n if what.followup else 0, np.int64)
+    t.count, n_visited = _advance_direct(month, what, stream, state.arrays(),
+                                         t.buffers(params.room * state.n), t.count,
+                                         params.month_params, out, visited)
+    return visited[:n_visited]
 
 
 def measure(state: GroupState, params: KernelParams, month: int, out: np.ndarray) -> np.ndarray:
