@@ -61,6 +61,14 @@ _DTYPES = StateArrays(participating=np.bool_, district=np.int64, kind=np.int64,
                       forum_formed=np.int32, forum_lapse=np.int32, forum_type=np.int8,
                       forum_grace=np.int32, forum_coordinator=np.int64, forum_marketing=np.int32)
 
+#: The arrays ``GroupState`` coerces to their dtype (the features' own are checked instead).
+_COERCED = tuple((name, np.dtype(dtype)) for name, dtype in _DTYPES._asdict().items()
+                 if name not in ("district", "kind"))
+#: The arrays that start filled when not given: no visit, no forum.
+_FILL = tuple((name, value, getattr(_DTYPES, name)) for name, value in (
+    ("degree", 0), ("last_visit", -1), ("forum_formed", -1), ("forum_lapse", 0), ("forum_type", 0),
+    ("forum_grace", 0), ("forum_coordinator", -1), ("forum_marketing", 0)))
+
 
 @dataclass
 class GroupState:
@@ -114,19 +122,17 @@ class GroupState:
     forum_marketing: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
 
     def __post_init__(self) -> None:
-        for name, dtype in _DTYPES._asdict().items():
-            if name in ("district", "kind"):
-                continue  # the features' own, coerced below
-            setattr(self, name, np.ascontiguousarray(getattr(self, name), dtype=dtype))
+        for name, dtype in _COERCED:
+            x = getattr(self, name)
+            if not (isinstance(x, np.ndarray) and x.dtype == dtype and x.flags.c_contiguous):
+                setattr(self, name, np.ascontiguousarray(x, dtype=dtype))
         f = self.features
         if f.district.dtype != np.int64 or f.kind.dtype != np.int64:
             raise TypeError("group features need int64 district and kind codes")
         n = len(self.participating)
-        fill = {"degree": 0, "last_visit": -1, "forum_formed": -1, "forum_lapse": 0, "forum_type": 0,
-                "forum_grace": 0, "forum_coordinator": -1, "forum_marketing": 0}
-        for name, value in fill.items():  # arrays not given start empty: no visit, no forum
+        for name, value, dtype in _FILL:  # arrays not given start empty: no visit, no forum
             if len(getattr(self, name)) != n:
-                setattr(self, name, np.full(n, value, dtype=getattr(_DTYPES, name)))
+                setattr(self, name, np.full(n, value, dtype=dtype))
 
     def __setattr__(self, name: str, value: object) -> None:
         # an array replaced (not changed in place) leaves the record of arrays stale
