@@ -20,15 +20,15 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-__all__ = ["A_END", "BOTH_ENDS", "B_END", "Upkeep", "degrees", "goal_agreement", "goal_agreement_of",
+__all__ = ["A_END", "BOTH_ENDS", "B_END", "KeptEnds", "degrees", "goal_agreement", "goal_agreement_of",
            "kept_ends", "kept_ends_after", "kept_up", "set_alignment", "top_goal_of", "value_alignment_of"]
 
 #: Bits of :func:`kept_ends`: the tie's first group keeps it up, its second does, both do.
 A_END, B_END, BOTH_ENDS = 1, 2, 3
 
 
-class Upkeep(NamedTuple):
-    """Which ties groups kept up at a point of the month, for :func:`kept_ends_after`.
+class KeptEnds(NamedTuple):
+    """Which end of each tie kept it up at a point of the month, for :func:`kept_ends_after`.
 
     Attributes:
         key: The keys of the ties then (``Ties.key``), ascending.

@@ -163,13 +163,13 @@ def test_the_upkeep_joint_activity_found_carries_over_closure(baseline):
                 continue
             state, t = model.state, model.state.ties
             before = t.count
-            t.count, upkeep = interaction_kernel(state.arrays(), t.buffers(state.n), t.count, month + 1,
+            t.count, kept = interaction_kernel(state.arrays(), t.buffers(state.n), t.count, month + 1,
                                                  seed_stream(model.rng), interaction_params(p.interaction,
                                                                                             p.decay))
             formed += t.count - before
             afresh = kept_up(state.n, t.a, t.b, t.strength, p.decay.tie_capacity)
             em = emergence_kernel(state.arrays(), t.buffers(), t.count, month + 1,
-                                  kernel_params(p.emergence, p.decay), upkeep)
+                                  kernel_params(p.emergence, p.decay), kept)
             assert np.array_equal(em.upkeep, afresh)
             assert not afresh.all()  # groups had more ties than they keep up
     assert formed >= 10  # closure formed ties, so groups were ranked again

@@ -34,7 +34,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from netsim.agreement import BOTH_ENDS, Upkeep, kept_ends_after
+from netsim.agreement import BOTH_ENDS, KeptEnds, kept_ends_after
 from netsim.codes import LEADERSHIP, LOOSE, NONE, STRUCTURED
 from netsim.networks import EmergenceKernel, Networks, classify_kernel, classify_params, counting_ties
 from netsim.scenario import DecayParams, EmergenceParams
@@ -74,8 +74,8 @@ class Emergence(NamedTuple):
     upkeep: np.ndarray
 
 
-#: The upkeep before the emergence step, when it is not known: every group's ties are ranked.
-UNKNOWN = Upkeep(np.empty(0, np.int64), np.empty(0, np.int8))
+#: The ends kept before the emergence step, when they are not known: every group's ties are ranked.
+UNKNOWN = KeptEnds(np.empty(0, np.int64), np.empty(0, np.int8))
 
 
 def kernel_params(p: EmergenceParams, upkeep: DecayParams | None = None) -> EmergenceKernel:
@@ -134,11 +134,11 @@ def emergence_kernel(s, t, count, month, p, before):  # pragma: no cover - compi
     """Find, classify and carry forward the network forums; their meetings. Returns :class:`Emergence`.
 
     ``s`` is the state's :class:`~netsim.state.StateArrays`, ``t`` the tie buffers holding
-    ``count`` ties and ``p`` an :class:`~netsim.networks.EmergenceKernel`. ``before`` is the
-    upkeep joint activity found this month (:class:`~netsim.agreement.Upkeep`; empty if
-    not known): since then ties have only been added, by closure, and the ties kept up
-    grown stronger, so only groups with a new tie need ranking again
-    (``agreement.kept_ends_after``).
+    ``count`` ties and ``p`` an :class:`~netsim.networks.EmergenceKernel`. ``before`` is
+    which ends kept each tie up when joint activity ranked them this month
+    (:class:`~netsim.agreement.KeptEnds`; empty if not known): since then ties have only
+    been added, by closure, and the ties kept up grown stronger, so only groups with a new
+    tie need ranking again (``agreement.kept_ends_after``).
     """
     n = len(s.participating)
     a, b = t.a[:count], t.b[:count]

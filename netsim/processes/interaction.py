@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from netsim.agreement import BOTH_ENDS, Upkeep, degrees, goal_agreement_of, kept_ends, top_goal_of
+from netsim.agreement import BOTH_ENDS, KeptEnds, degrees, goal_agreement_of, kept_ends, top_goal_of
 from netsim.codes import LEADERSHIP, MARKETING_GOAL
 from netsim.compiled import record
 from netsim.scenario import DecayParams, InteractionParams
@@ -132,14 +132,14 @@ def _close_triads(s, t, count, month, stream, p):  # pragma: no cover - compiled
 
 @numba.njit(cache=True)
 def interaction_kernel(s, t, count, month, stream, p):  # pragma: no cover - compiled
-    """Joint activity, then closure; inspiration fades. Returns the new count of ties and the upkeep.
+    """Joint activity, then closure; inspiration fades. Returns the new count of ties and the ends kept.
 
     ``s`` is the state's :class:`~netsim.state.StateArrays`, ``t`` the tie buffers and ``p``
-    an :class:`InteractionKernel`. The upkeep is :class:`~netsim.agreement.Upkeep`: the
-    keys of the ties joint activity saw and which end of each kept it up, from which the
-    emergence step finds the upkeep after closure (``agreement.kept_ends_after``).
+    an :class:`InteractionKernel`. The ends kept are :class:`~netsim.agreement.KeptEnds`:
+    the keys of the ties joint activity saw and which end of each kept it up, from which
+    the emergence step finds the upkeep after closure (``agreement.kept_ends_after``).
     """
-    upkeep = Upkeep(t.key[:count].copy(), _joint_activity(s, t, count, month, stream, p)[1])
+    kept = KeptEnds(t.key[:count].copy(), _joint_activity(s, t, count, month, stream, p)[1])
     count = _close_triads(s, t, count, month, stream, p)
     inspiration, capacities = s.inspiration, s.capacities
     for v in range(len(inspiration)):
@@ -147,7 +147,7 @@ def interaction_kernel(s, t, count, month, stream, p):  # pragma: no cover - com
             capacities[v, LEADERSHIP] += p.inspiration_leadership * inspiration[v] \
                 * (1.0 - capacities[v, LEADERSHIP])
         inspiration[v] *= 1.0 - p.inspiration_decay
-    return count, upkeep
+    return count, kept
 
 
 def tie_room(p: InteractionParams, participants: int) -> int:
