@@ -164,8 +164,8 @@ def test_the_upkeep_joint_activity_found_carries_over_closure(baseline):
             state, t = model.state, model.state.ties
             before = t.count
             t.count, kept = interaction_kernel(state.arrays(), t.buffers(state.n), t.count, month + 1,
-                                                 seed_stream(model.rng), interaction_params(p.interaction,
-                                                                                            p.decay))
+                                               seed_stream(model.rng),
+                                               interaction_params(p.interaction, p.decay))
             formed += t.count - before
             afresh = kept_up(state.n, t.a, t.b, t.strength, p.decay.tie_capacity)
             em = emergence_kernel(state.arrays(), t.buffers(), t.count, month + 1,
